@@ -1,0 +1,1030 @@
+"""Benchmark: intake latency through the real Mangum handler, and cold init of every function.
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m bench [--requests 2000] [--cold-runs 5]
+
+1. Intake latency. Signed GHL webhooks (mostly new InboundMessage SMS deliveries, some
+   ContactCreate/ContactUpdate, ~10% exact re-deliveries that take the dedupe path) are wrapped in
+   API Gateway HTTP API v2 events and passed to ``functions.intake.app.handler`` in process,
+   against moto (tables and queue created from template.yaml). Time spent inside AWS API calls is
+   measured by wrapping ``botocore.client.BaseClient._make_api_call`` (and, inside that, moto's
+   request emulation by wrapping ``BotocoreStubber.__call__``). "Own work" = handler time minus
+   AWS API call time: in-process moto is far slower than real DynamoDB/SQS, so this is the figure
+   the goal is checked against. Baselines measured in the same run: ``GET /health`` through the
+   same handler (framework floor), and Ed25519 verify + JSON parse of the same bodies.
+2. Cold init. For each function in template.yaml, fresh interpreters import the handler module by
+   file path (task root, repo root and shared/ on sys.path, like Lambda with the layer) and report
+   the import time measured in-process. Baselines: a fresh ``import boto3`` and ``python -c pass``.
+   For the API function, also the first ``GET /health`` invoke in the fresh process.
+
+Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if a goal fails.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before any boto3 client exists (same as tests/conftest.py): a fake account, nothing reaches AWS.
+BASE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+os.environ.update(BASE_ENV)
+for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(_var, None)
+
+import argparse  # noqa: E402
+import base64  # noqa: E402
+import contextlib  # noqa: E402
+import copy  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from importlib import metadata  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT / "shared"
+FIXTURES = ROOT / "tests" / "fixtures" / "ghl"
+OUTPUT = ROOT / ".bench" / "results.json"
+
+GOAL_COLD_IMPORT_MS = 600.0
+GOAL_OWN_WORK_P99_MS = 20.0
+
+#: Single-location parameters, as in tests/conftest.py.
+LOCATION_ID = "t9Ww7bY1xJJ6ThFHZVPC"
+#: Locations the marketplace deliveries come from (a multi-location marketplace install).
+LOCATIONS = ["l1C08ntBrFjLS0elLIYU", "ve9EPM428h8vShlRW1KT", LOCATION_ID]
+CONTACTS_PER_LOCATION = 150
+DUPLICATE_SHARE = 0.10
+NEW_MIX = (("InboundMessage", 0.80), ("ContactCreate", 0.10), ("ContactUpdate", 0.10))
+
+SMS_TEXTS = [
+    "Hi, is the house on Maple still available?",
+    "Yes",
+    "Can we see it Saturday morning?",
+    "What's the HOA fee on that one?",
+    "We're pre-approved up to 450k, looking for 3 bed 2 bath near good schools.",
+    "Stop",
+    "Call me after 5pm please",
+    "Is the price negotiable? We saw it's been on the market for 60 days.",
+    "Thanks! Send me a few more listings like that one in the north side.",
+    "My wife and I are relocating from Denver in June for work, we need something with a yard "
+    "for the dog, ideally under 500k, and close to the light rail. Can you help?",
+    "👍",
+    "Do you know if the seller would cover closing costs?",
+]
+
+
+# --------------------------------------------------------------------------------- statistics
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not ordered:
+        return math.nan
+    k = (len(ordered) - 1) * p / 100
+    lo = math.floor(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary(values_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(values_ms)
+    return {
+        "n": len(ordered),
+        "p50": round(percentile(ordered, 50), 3),
+        "p90": round(percentile(ordered, 90), 3),
+        "p99": round(percentile(ordered, 99), 3),
+        "max": round(ordered[-1], 3) if ordered else math.nan,
+        "mean": round(statistics.fmean(ordered), 3) if ordered else math.nan,
+    }
+
+
+def ms(ns: int) -> float:
+    return ns / 1e6
+
+
+# --------------------------------------------------------------------------------- workload
+
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: str  # "InboundMessage" | "ContactCreate" | "ContactUpdate" | "duplicate"
+    raw: bytes
+    signature: str
+    expected_status: str
+
+
+@dataclass
+class Workload:
+    """Generates realistic, unique GHL Marketplace deliveries (and exact re-deliveries)."""
+
+    rng: random.Random
+    sign: Callable[[bytes], str]
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    contacts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    delivered: list[Delivery] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.templates = {
+            "InboundMessage": json.loads((FIXTURES / "inbound_sms.json").read_text()),
+            "ContactCreate": json.loads((FIXTURES / "contact_create.json").read_text()),
+            "ContactUpdate": json.loads((FIXTURES / "contact_update.json").read_text()),
+        }
+        for location in LOCATIONS:
+            for _ in range(CONTACTS_PER_LOCATION):
+                phone = f"+1555{self.rng.randrange(10**7):07d}"
+                self.contacts.append((location, self._ghl_id(), self._ghl_id(), phone))
+
+    def _ghl_id(self) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self.rng.choice(alphabet) for _ in range(20))
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    @staticmethod
+    def _now() -> str:
+        return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _new_payload(self, kind: str) -> dict[str, Any]:
+        payload = copy.deepcopy(self.templates[kind])
+        location, contact_id, conversation_id, phone = self.rng.choice(self.contacts)
+        now = self._now()
+        payload.update({"locationId": location, "webhookId": self._uuid(), "timestamp": now})
+        if kind == "InboundMessage":
+            payload.update(
+                {
+                    "contactId": contact_id,
+                    "conversationId": conversation_id,
+                    "messageId": self._ghl_id(),
+                    "body": self.rng.choice(SMS_TEXTS),
+                    "dateAdded": now,
+                    "from": phone,
+                }
+            )
+        elif kind == "ContactCreate":
+            payload.update(
+                {"id": self._ghl_id(), "phone": phone, "dateAdded": now, "source": "Zillow lead"}
+            )
+        else:
+            payload.update({"id": contact_id, "phone": phone})
+            payload["tags"] = self.rng.sample(
+                ["Buyer", "Seller", "needs qualifying", "pre-approved", "hot", "nurture"], k=2
+            )
+        return payload
+
+    def next(self, allow_duplicate: bool = True) -> Delivery:
+        if allow_duplicate and self.delivered and self.rng.random() < DUPLICATE_SHARE:
+            original = self.rng.choice(self.delivered)
+            return Delivery("duplicate", original.raw, original.signature, "duplicate")
+        kind = self.rng.choices([k for k, _ in NEW_MIX], weights=[w for _, w in NEW_MIX])[0]
+        raw = json.dumps(self._new_payload(kind), separators=(",", ":")).encode()
+        delivery = Delivery(kind, raw, self.sign(raw), "queued")
+        self.delivered.append(delivery)
+        return delivery
+
+    def batch(self, count: int) -> list[Delivery]:
+        return [self.next() for _ in range(count)]
+
+
+def api_gateway_headers(raw: bytes | None, signature: str | None) -> dict[str, str]:
+    """The headers API Gateway HTTP API forwards for a GHL delivery."""
+    headers = {
+        "accept": "application/json, text/plain, */*",
+        "host": "abc123def4.execute-api.us-east-1.amazonaws.com",
+        "user-agent": "GoHighLevel-Webhooks",
+        "x-amzn-trace-id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}",
+        "x-forwarded-for": "34.123.45.67",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    }
+    if raw is not None:
+        headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(raw))
+    if signature is not None:
+        headers["x-ghl-signature"] = signature
+    return headers
+
+
+# --------------------------------------------------------------------------------- AWS timing
+
+
+class AwsCallTimer:
+    """Time spent in AWS API calls, hooked globally (the intake creates its clients lazily).
+
+    ``api_ns``: inside ``BaseClient._make_api_call`` (botocore serialisation, signing, moto's
+    emulation standing in for the network + service, response parsing). ``emulation_ns``: the part
+    of that spent in moto's ``BotocoreStubber`` (what real DynamoDB/SQS + the network replace).
+    ``gc_own_ns``: garbage-collector pauses that happened outside AWS calls (so inside own work).
+    """
+
+    def __init__(self) -> None:
+        self.api_ns = 0
+        self.emulation_ns = 0
+        self.gc_own_ns = 0
+        self.calls: list[str] = []
+        self._depth = 0
+        self._gc_start = 0
+
+    def reset(self) -> None:
+        self.api_ns = 0
+        self.emulation_ns = 0
+        self.gc_own_ns = 0
+        self.calls = []
+
+    def _on_gc(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter_ns()
+        elif self._depth == 0:
+            self.gc_own_ns += time.perf_counter_ns() - self._gc_start
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[AwsCallTimer]:
+        import botocore.client
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        timer = self
+        original_call = botocore.client.BaseClient._make_api_call
+        original_stub = BotocoreStubber.__call__
+
+        def _make_api_call(client: Any, operation_name: str, api_params: Any) -> Any:
+            timer._depth += 1
+            start = time.perf_counter_ns()
+            try:
+                return original_call(client, operation_name, api_params)
+            finally:
+                timer.api_ns += time.perf_counter_ns() - start
+                timer._depth -= 1
+                timer.calls.append(f"{client.meta.service_model.service_name}:{operation_name}")
+
+        def _stub_call(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter_ns()
+            try:
+                return original_stub(stubber, event_name, request, **kwargs)
+            finally:
+                timer.emulation_ns += time.perf_counter_ns() - start
+
+        botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+        BotocoreStubber.__call__ = _stub_call  # type: ignore[method-assign]
+        gc.callbacks.append(self._on_gc)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self._on_gc)
+            botocore.client.BaseClient._make_api_call = original_call  # type: ignore[method-assign]
+            BotocoreStubber.__call__ = original_stub  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def own_work_breakdown(timer: AwsCallTimer, totals: Counter[str]) -> Iterator[None]:
+    """Wrap the intake's steps to add up their time minus AWS call time (only in its own pass:
+    the wrappers cost a few microseconds each)."""
+    import mangum
+    from ghl_ai.intake import WebhookIntake
+    from ghl_ai.webhooks.signature import WebhookVerifier
+
+    from functions.intake import app as intake_app
+
+    targets = [
+        (mangum.Mangum, "__call__", "mangum"),
+        (WebhookVerifier, "verify", "verify"),
+        (intake_app, "parse_json", "parse_json"),
+        (intake_app, "parse_marketplace_webhook", "parse_marketplace_webhook"),
+        (intake_app.Dependencies, "accept", "dependencies_accept"),
+        (WebhookIntake, "accept", "webhook_intake_accept"),
+        (intake_app, "_record", "record"),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
+
+    def wrapped(original: Callable[..., Any], label: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter_ns()
+            api_before = timer.api_ns
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[label] += time.perf_counter_ns() - start - (timer.api_ns - api_before)
+
+        return call
+
+    for (owner, name, label), (_, _, original) in zip(targets, originals, strict=True):
+        setattr(owner, name, wrapped(original, label))
+    try:
+        yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def stdout_to_devnull() -> Iterator[None]:
+    """Send fd 1 to /dev/null (Lambda ships stdout to CloudWatch; we only want the cost)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+# --------------------------------------------------------------------------------- latency
+
+
+@dataclass
+class Sample:
+    kind: str
+    total_ns: int
+    api_ns: int
+    emulation_ns: int
+    gc_own_ns: int
+    calls: list[str]
+    ok: bool
+
+    @property
+    def own_ms(self) -> float:
+        return ms(self.total_ns - self.api_ns)
+
+
+def run_latency(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """Intake latency in process against moto. Returns (results, environment per function)."""
+    import boto3
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from ghl_ai import config
+    from ghl_ai.observability import logger
+    from ghl_ai.webhooks.events import parse_json, parse_marketplace_webhook
+    from moto import mock_aws
+
+    from functions.intake import app as intake_app
+    from local import devkeys
+    from local.apigw import LambdaContext, http_event, response_json
+    from local.template import create_resources, function_environment, functions, load_template
+
+    template = load_template()
+    workload = Workload(random.Random(args.seed), devkeys.sign)
+    handler = intake_app.handler
+    timer = AwsCallTimer()
+
+    def context() -> Any:
+        return LambdaContext("IntakeFunction", timeout_seconds=10, memory_mb=1024)
+
+    def prepare(deliveries: list[Delivery]) -> list[tuple[Delivery, dict[str, Any], Any]]:
+        headers = api_gateway_headers
+        return [
+            (d, http_event("POST", "/webhooks/ghl", d.raw, headers(d.raw, d.signature)), context())
+            for d in deliveries
+        ]
+
+    def invoke_all(prepared: list[tuple[Delivery, dict[str, Any], Any]]) -> list[Sample]:
+        samples = []
+        for delivery, event, ctx in prepared:
+            timer.reset()
+            start = time.perf_counter_ns()
+            result = handler(event, ctx)
+            total = time.perf_counter_ns() - start
+            body = response_json(result) or {}
+            ok = result.get("statusCode") == 200 and body.get("status") == delivery.expected_status
+            samples.append(
+                Sample(
+                    delivery.kind,
+                    total,
+                    timer.api_ns,
+                    timer.emulation_ns,
+                    timer.gc_own_ns,
+                    timer.calls,
+                    ok,
+                )
+            )
+        return samples
+
+    def health(count: int) -> tuple[list[float], int]:
+        events = [
+            (http_event("GET", "/health", None, api_gateway_headers(None, None)), context())
+            for _ in range(count)
+        ]
+        out, aws_calls = [], 0
+        for event, ctx in events:
+            timer.reset()
+            start = time.perf_counter_ns()
+            result = handler(event, ctx)
+            out.append(ms(time.perf_counter_ns() - start))
+            aws_calls += len(timer.calls)
+            assert result["statusCode"] == 200, result
+        return out, aws_calls
+
+    breakdown_ns: Counter[str] = Counter()
+    breakdown_samples: list[Sample] = []
+    prod_samples: list[Sample] = []
+    saved_env = dict(os.environ)
+    # Lambda ships stdout (logs, EMF metrics) to CloudWatch; here it goes to /dev/null. Note that
+    # with POWERTOOLS_METRICS_DISABLED Powertools still prints an EMF blob every 100 values.
+    with mock_aws(), timer.installed(), stdout_to_devnull():
+        resources = create_resources(boto3.client("dynamodb"), boto3.client("sqs"), template)
+        parameters = {
+            "GhlWebhookPublicKey": devkeys.PUBLIC_KEY_PEM,
+            "GhlWorkflowSecret": devkeys.WORKFLOW_SECRET,
+            "GhlLocationId": LOCATION_ID,
+            "ApiKey": devkeys.API_KEY,
+        }
+        environments = {
+            name: function_environment(template, name, resources, parameters)
+            for name in functions(template)
+        }
+        # As in the tests: the logger was built at import with POWERTOOLS_LOG_LEVEL=WARNING and
+        # metrics stay disabled (the template's INFO level only applies to a fresh process).
+        os.environ.update(environments["IntakeFunction"])
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+        config.intake_settings.cache_clear()
+        intake_app.deps.cache_clear()
+        try:
+            # Warm-up (not counted): builds the lazy dependencies, fills caches.
+            warm = workload.batch(args.warmup)
+            invoke_all(prepare(warm))
+            # The measured webhook run.
+            measured = workload.batch(args.requests)
+            samples = invoke_all(prepare(measured))
+            # Baseline: the same handler serving GET /health (no AWS, no crypto).
+            health(args.warmup)
+            health_ms, health_calls = health(args.requests)
+            # Own work split by step (wrapped functions, separate pass).
+            if args.breakdown_requests:
+                batch = prepare(workload.batch(args.breakdown_requests))
+                with own_work_breakdown(timer, breakdown_ns):
+                    breakdown_samples = invoke_all(batch)
+            # Production observability: INFO logs + EMF metrics on.
+            if args.prod_requests:
+                batch = prepare(workload.batch(args.prod_requests))
+                os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
+                logger.setLevel("INFO")
+                try:
+                    prod_samples = invoke_all(batch)
+                finally:
+                    logger.setLevel(BASE_ENV["POWERTOOLS_LOG_LEVEL"])
+        finally:
+            intake_app.deps.cache_clear()
+            config.intake_settings.cache_clear()
+            os.environ.clear()
+            os.environ.update(saved_env)
+
+    # Baseline: Ed25519 verify + JSON parse (and + the domain parse) of the same bodies.
+    public_key = load_pem_public_key(devkeys.PUBLIC_KEY_PEM.encode())
+    assert isinstance(public_key, Ed25519PublicKey)
+
+    def verify_parse(delivery: Delivery) -> None:
+        public_key.verify(base64.b64decode(delivery.signature), delivery.raw)
+        json.loads(delivery.raw)
+
+    def verify_parse_validate(delivery: Delivery) -> None:
+        public_key.verify(base64.b64decode(delivery.signature), delivery.raw)
+        parse_marketplace_webhook(parse_json(delivery.raw), delivery.raw)
+
+    def time_each(fn: Callable[[Delivery], None]) -> list[float]:
+        for delivery in warm:
+            fn(delivery)
+        out = []
+        for delivery in measured:
+            start = time.perf_counter_ns()
+            fn(delivery)
+            out.append(ms(time.perf_counter_ns() - start))
+        return out
+
+    verify_ms = time_each(verify_parse)
+    validate_ms = time_each(verify_parse_validate)
+
+    # -- results
+    bad = [s for s in samples + breakdown_samples + prod_samples if not s.ok]
+    by_kind: dict[str, list[Sample]] = defaultdict(list)
+    for s in samples:
+        by_kind[s.kind].append(s)
+    calls = sum(len(s.calls) for s in samples)
+    client_side_ns = sum(s.api_ns - s.emulation_ns for s in samples)
+    webhooks: dict[str, Any] = {
+        "requests": len(samples),
+        "warmup": len(warm),
+        "mix": dict(sorted(Counter(s.kind for s in samples).items())),
+        "unexpected_responses": len(bad),
+        "total_ms": summary([ms(s.total_ns) for s in samples]),
+        "aws_api_calls_ms": summary([ms(s.api_ns) for s in samples]),
+        "moto_emulation_ms": summary([ms(s.emulation_ns) for s in samples]),
+        "own_work_ms": summary([s.own_ms for s in samples]),
+        "own_work_incl_botocore_client_ms": summary(
+            [ms(s.total_ns - s.emulation_ns) for s in samples]
+        ),
+        "gc_pauses_in_own_work_ms": summary([ms(s.gc_own_ns) for s in samples]),
+        "own_work_excl_gc_ms": summary([s.own_ms - ms(s.gc_own_ns) for s in samples]),
+        "botocore_client_side_per_call_mean_ms": round(ms(client_side_ns) / max(calls, 1), 3),
+        "own_work_by_kind_ms": {
+            k: summary([s.own_ms for s in v]) for k, v in sorted(by_kind.items())
+        },
+        "aws_calls_per_request_by_kind": {
+            k: {
+                op: round(n / len(v), 3)
+                for op, n in sorted(Counter(c for s in v for c in s.calls).items())
+            }
+            for k, v in sorted(by_kind.items())
+        },
+    }
+    if bad:
+        webhooks["unexpected_examples"] = [s.kind for s in bad[:5]]
+    results: dict[str, Any] = {
+        "webhooks": webhooks,
+        "baselines": {
+            "health_via_handler_ms": summary(health_ms),
+            "health_aws_calls": health_calls,
+            "ed25519_verify_json_parse_ms": summary(verify_ms),
+            "ed25519_verify_json_parse_pydantic_ms": summary(validate_ms),
+        },
+    }
+    if breakdown_samples:
+        n = len(breakdown_samples)
+        mean = {k: v / n / 1e6 for k, v in breakdown_ns.items()}
+        own_mean = statistics.fmean(s.own_ms for s in breakdown_samples)
+        steps = {
+            "verify (Ed25519)": mean["verify"],
+            "parse_json + parse_marketplace_webhook": mean["parse_json"]
+            + mean["parse_marketplace_webhook"],
+            "idempotency layer (Powertools, excl. AWS)": mean["dependencies_accept"]
+            - mean["webhook_intake_accept"],
+            "WebhookIntake.accept (excl. AWS)": mean["webhook_intake_accept"],
+            "_record (log + metric + JSONResponse)": mean["record"],
+        }
+        steps["Mangum + FastAPI/Starlette + asyncio (rest of the ASGI call)"] = mean[
+            "mangum"
+        ] - sum(steps.values())
+        steps["handler wrapper (log_metrics, deps(), context)"] = own_mean - mean["mangum"]
+        results["own_work_breakdown"] = {
+            "requests": n,
+            "note": "mean ms per request; wrapped functions, time minus AWS API call time",
+            "own_work_mean_ms": round(own_mean, 3),
+            "steps_mean_ms": {k: round(v, 3) for k, v in steps.items()},
+        }
+    if prod_samples:
+        results["webhooks_production_observability"] = {
+            "requests": len(prod_samples),
+            "note": "POWERTOOLS_LOG_LEVEL=INFO and EMF metrics on, stdout to /dev/null",
+            "total_ms": summary([ms(s.total_ns) for s in prod_samples]),
+            "own_work_ms": summary([s.own_ms for s in prod_samples]),
+        }
+    return results, environments
+
+
+# --------------------------------------------------------------------------------- cold init
+
+#: Runs in a fresh interpreter. Imports as little as possible before the measured import (json
+#: and importlib are also loaded by Lambda's bootstrap before it imports the handler).
+CHILD = r"""
+import sys, time
+import importlib, importlib.util, json
+cfg = json.loads(sys.argv[1])
+sys.path[:0] = cfg["sys_path"]
+out = {}
+if cfg["kind"] == "handler":
+    spec = importlib.util.spec_from_file_location(cfg["module"], cfg["path"])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[cfg["module"]] = module
+    if cfg.get("marker"):
+        sys.stderr.write("@@bench-import-start\n")
+        sys.stderr.flush()
+    start = time.perf_counter()
+    spec.loader.exec_module(module)
+    out["import_ms"] = (time.perf_counter() - start) * 1e3
+    if cfg.get("invoke_health"):
+        from local.apigw import LambdaContext, http_event
+        handler = getattr(module, cfg["handler"])
+        deps_ms = []
+        original_deps = module.deps
+        def timed_deps():
+            t = time.perf_counter()
+            result = original_deps()
+            deps_ms.append((time.perf_counter() - t) * 1e3)
+            return result
+        module.deps = timed_deps
+        for label in ("first", "second"):
+            event = http_event("GET", "/health", None, {"user-agent": "bench"})
+            context = LambdaContext(cfg["function"])
+            start = time.perf_counter()
+            result = handler(event, context)
+            out[label + "_invoke_ms"] = (time.perf_counter() - start) * 1e3
+            assert result["statusCode"] == 200, result
+        out["first_invoke_deps_ms"] = deps_ms[0]
+else:
+    start = time.perf_counter()
+    importlib.import_module(cfg["module"])
+    out["import_ms"] = (time.perf_counter() - start) * 1e3
+print("@@bench " + json.dumps(out))
+"""
+
+
+def _child(
+    cfg: dict[str, Any], env: dict[str, str], extra: list[str] | None = None
+) -> tuple[dict[str, Any], float, str]:
+    cmd = [sys.executable, *(extra or []), "-c", CHILD, json.dumps(cfg)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    wall = (time.perf_counter() - start) * 1e3
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@bench ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"cold-init child failed ({cfg.get('function') or cfg['module']}):\n"
+            + proc.stderr[-3000:]
+        )
+    return json.loads(lines[-1][len("@@bench ") :]), wall, proc.stderr
+
+
+def _wall(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
+    return (time.perf_counter() - start) * 1e3
+
+
+def importtime_by_package(stderr: str, top: int = 12) -> dict[str, Any]:
+    """Parse ``-X importtime`` output after the marker: self time summed per top-level package."""
+    _, _, after = stderr.partition("@@bench-import-start\n")
+    per_package: Counter[str] = Counter()
+    modules = 0
+    for line in after.splitlines():
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        self_us, _cumulative, name = (p.strip() for p in line[len("import time:") :].split("|"))
+        per_package[name.split(".")[0]] += int(self_us)
+        modules += 1
+    total_us = sum(per_package.values())
+    return {
+        "modules_imported": modules,
+        "self_time_total_ms": round(total_us / 1e3, 1),
+        "top_packages_ms": {k: round(v / 1e3, 1) for k, v in per_package.most_common(top)},
+    }
+
+
+def run_cold_init(
+    args: argparse.Namespace, environments: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    from local.template import functions, handler_module_path, load_template
+
+    template = load_template()
+    # No .pyc writes: dependencies load from the .pyc pip compiled; project code is compiled at
+    # import, as on Lambda (read-only code, no .pyc shipped for it). Also keeps the tree clean.
+    base_env = {**os.environ, **BASE_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    runs = args.cold_runs
+    rows: dict[str, Any] = {}
+
+    def measure(name: str, cfg: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+        _child(cfg, env)  # prime: .pyc files and the OS page cache, not counted
+        outs, walls = [], []
+        for i in range(runs):
+            print(f"[bench] cold init {name} {i + 1}/{runs}", file=sys.stderr, flush=True)
+            out, wall, _ = _child(cfg, env)
+            outs.append(out)
+            walls.append(wall)
+        imports = [o["import_ms"] for o in outs]
+        row: dict[str, Any] = {
+            "runs": runs,
+            "import_median_ms": round(statistics.median(imports), 1),
+            "import_min_ms": round(min(imports), 1),
+            "process_wall_median_ms": round(statistics.median(walls), 1),
+            "import_all_ms": [round(v, 1) for v in imports],
+        }
+        if cfg.get("invoke_health"):
+            first = [o["import_ms"] + o["first_invoke_ms"] for o in outs]
+            row.update(
+                {
+                    "first_request_median_ms": round(statistics.median(first), 1),
+                    "first_request_min_ms": round(min(first), 1),
+                    "first_invoke_median_ms": round(
+                        statistics.median(o["first_invoke_ms"] for o in outs), 1
+                    ),
+                    "first_invoke_deps_median_ms": round(
+                        statistics.median(o["first_invoke_deps_ms"] for o in outs), 1
+                    ),
+                    "second_invoke_median_ms": round(
+                        statistics.median(o["second_invoke_ms"] for o in outs), 2
+                    ),
+                }
+            )
+        return row
+
+    # Interpreter start, for reference.
+    _wall([sys.executable, "-c", "pass"], base_env)
+    starts = []
+    for _ in range(runs):
+        starts.append(_wall([sys.executable, "-c", "pass"], base_env))
+    rows["python -c pass"] = {
+        "runs": runs,
+        "process_wall_median_ms": round(statistics.median(starts), 1),
+        "process_wall_min_ms": round(min(starts), 1),
+    }
+    rows["import boto3"] = measure(
+        "boto3", {"kind": "module", "module": "boto3", "sys_path": []}, base_env
+    )
+
+    breakdown: dict[str, Any] = {}
+    for name in functions(template):
+        path, handler_name = handler_module_path(template, name)
+        props = functions(template)[name]
+        http_paths = {
+            (e["Properties"].get("Method", "").upper(), e["Properties"].get("Path"))
+            for e in props.get("Events", {}).values()
+            if e.get("Type") == "HttpApi"
+        }
+        cfg = {
+            "kind": "handler",
+            "function": name,
+            "module": path.stem,
+            "path": str(path),
+            "handler": handler_name,
+            "sys_path": [str(path.parent), str(ROOT), str(SHARED)],
+            "invoke_health": ("GET", "/health") in http_paths,
+        }
+        env = {**base_env, **environments.get(name, {})}
+        # The template's POWERTOOLS_LOG_LEVEL=INFO would log; keep the test settings.
+        env.update({k: BASE_ENV[k] for k in ("POWERTOOLS_METRICS_DISABLED",)})
+        rows[name] = measure(name, cfg, env)
+        _, _, stderr = _child(
+            {**cfg, "marker": True, "invoke_health": False}, env, ["-X", "importtime"]
+        )
+        breakdown[name] = importtime_by_package(stderr)
+    return {"rows": rows, "importtime_breakdown": breakdown}
+
+
+# --------------------------------------------------------------------------------- report
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in (
+        "fastapi",
+        "starlette",
+        "mangum",
+        "pydantic",
+        "pydantic-settings",
+        "aws-lambda-powertools",
+        "boto3",
+        "botocore",
+        "cryptography",
+        "moto",
+    ):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+LABEL = 58
+
+
+def _stat_row(label: str, s: dict[str, float], mark: str = "") -> str:
+    return (
+        f"  {label:<{LABEL}}{s['n']:>6}{s['p50']:>9.3f}{s['p90']:>9.3f}{s['p99']:>9.3f}"
+        f"{s['max']:>9.3f}{s['mean']:>9.3f}  {mark}".rstrip()
+    )
+
+
+def _verdict(goal: dict[str, Any]) -> str:
+    return "PASS" if goal["pass"] else "FAIL"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    m = report["machine"]
+    goals = {g["id"]: g for g in report["goals"]}
+    print()
+    print(f"GHL intake benchmark - {report['date']}")
+    print(
+        f"machine: {m['platform']} | Python {m['python_version']} | {m['cpu_count']} CPUs"
+        f" | {m['processor'] or m['machine']}"
+    )
+
+    lat = report["latency"]
+    w = lat["webhooks"]
+    b = lat["baselines"]
+    print()
+    print(
+        f"1. Intake latency: Mangum handler in process, against moto "
+        f"({w['requests']} requests after {w['warmup']} warm-up)"
+    )
+    mix = ", ".join(f"{k} {v}" for k, v in w["mix"].items())
+    print(f"   mix: {mix}; unexpected responses: {w['unexpected_responses']}")
+    header = f"  {'(ms)':<{LABEL}}{'n':>6}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}{'mean':>9}"
+    rule = "  " + "-" * (len(header) - 2)
+    print(header)
+    print(rule)
+    goal = goals["intake_own_work_p99"]
+    print(_stat_row("POST /webhooks/ghl: total handler time", w["total_ms"]))
+    print(_stat_row("  in AWS API calls (botocore client + moto)", w["aws_api_calls_ms"]))
+    print(
+        _stat_row("    of which moto emulation (stands in for network+AWS)", w["moto_emulation_ms"])
+    )
+    print(
+        _stat_row(
+            "  OWN WORK = total - AWS API calls",
+            w["own_work_ms"],
+            f"goal p99 < {goal['target_ms']:g} ms: {_verdict(goal)}",
+        )
+    )
+    print(_stat_row("    GC pauses inside own work", w["gc_pauses_in_own_work_ms"]))
+    print(_stat_row("    own work without GC pauses", w["own_work_excl_gc_ms"]))
+    for kind, s in w["own_work_by_kind_ms"].items():
+        print(_stat_row(f"    own work: {kind}", s))
+    print(
+        _stat_row(
+            "  own work + botocore client side (total - moto)",
+            w["own_work_incl_botocore_client_ms"],
+        )
+    )
+    prod = lat.get("webhooks_production_observability")
+    if prod:
+        print(
+            _stat_row("  own work, INFO logs + EMF metrics on (separate pass)", prod["own_work_ms"])
+        )
+    print(_stat_row("baseline: GET /health through the same handler", b["health_via_handler_ms"]))
+    print(
+        _stat_row(
+            "baseline: Ed25519 verify + json.loads, same bodies", b["ed25519_verify_json_parse_ms"]
+        )
+    )
+    print(
+        _stat_row(
+            "baseline: verify + parse_json + parse_marketplace_webhook",
+            b["ed25519_verify_json_parse_pydantic_ms"],
+        )
+    )
+    print(
+        "   botocore client side per AWS call (mean):"
+        f" {w['botocore_client_side_per_call_mean_ms']} ms"
+    )
+    print("   AWS calls per request:")
+    for kind, calls in w["aws_calls_per_request_by_kind"].items():
+        text = ", ".join(f"{op} x{n:g}" for op, n in calls.items())
+        print(f"     {kind:<16} {text}")
+    bd = lat.get("own_work_breakdown")
+    if bd:
+        print(
+            f"   own work by step (mean ms, separate pass of {bd['requests']} requests with the"
+            f" steps wrapped; own work mean {bd['own_work_mean_ms']:.3f}):"
+        )
+        for step, value in bd["steps_mean_ms"].items():
+            print(f"     {value:>7.3f}  {step}")
+
+    cold = report["cold_init"]
+    print()
+    print(
+        f"2. Cold init: fresh interpreters, median/min of {report['config']['cold_runs']} "
+        "(deps from .pyc, project code compiled from source as on Lambda; warm page cache)"
+    )
+    header = (
+        f"  {'(ms)':<24}{'import med':>11}{'import min':>11}{'proc wall':>11}"
+        f"{'1st req med':>13}{'1st req min':>13}"
+    )
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    goal = goals["intake_cold_import_median"]
+    for name, row in cold["rows"].items():
+        if "import_median_ms" not in row:
+            print(
+                f"  {name:<24}{'-':>11}{'-':>11}{row['process_wall_median_ms']:>11.1f}"
+                f"{'-':>13}{'-':>13}   (interpreter start; min {row['process_wall_min_ms']:.1f})"
+            )
+            continue
+        first_med = row.get("first_request_median_ms")
+        first_min = row.get("first_request_min_ms")
+        mark = (
+            f"  goal import median < {goal['target_ms']:g} ms: {_verdict(goal)}"
+            if name == goal["function"]
+            else ""
+        )
+        print(
+            f"  {name:<24}{row['import_median_ms']:>11.1f}{row['import_min_ms']:>11.1f}"
+            f"{row['process_wall_median_ms']:>11.1f}"
+            f"{'-' if first_med is None else f'{first_med:.1f}':>13}"
+            f"{'-' if first_min is None else f'{first_min:.1f}':>13}{mark}"
+        )
+    for name, row in cold["rows"].items():
+        if "first_invoke_median_ms" in row:
+            print(
+                f"   {name}: first GET /health invoke {row['first_invoke_median_ms']:.1f} ms, of"
+                f" which deps() {row['first_invoke_deps_median_ms']:.1f} (settings, boto3 clients,"
+                f" verifier, idempotency); second invoke {row['second_invoke_median_ms']:.2f} ms"
+            )
+    for name, info in cold["importtime_breakdown"].items():
+        top = ", ".join(f"{k} {v:g}" for k, v in list(info["top_packages_ms"].items())[:8])
+        print(
+            f"   {name} import by package, -X importtime self ms (tracing inflates;"
+            f" {info['modules_imported']} modules, {info['self_time_total_ms']:g} ms): {top}"
+        )
+
+    print()
+    print("3. Goals")
+    for g in report["goals"]:
+        print(
+            f"  {_verdict(g)}  {g['name']}: {g['value_ms']:.1f} ms (target < {g['target_ms']:g} ms)"
+        )
+    print()
+    print(f"results: {report['output']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="measured webhook requests")
+    parser.add_argument("--warmup", type=int, default=50, help="warm-up requests, not counted")
+    parser.add_argument(
+        "--breakdown-requests",
+        type=int,
+        default=300,
+        help="extra requests with the own-work steps wrapped and timed (0 to skip)",
+    )
+    parser.add_argument(
+        "--prod-requests",
+        type=int,
+        default=300,
+        help="extra requests with production logging/metrics on (0 to skip)",
+    )
+    parser.add_argument("--cold-runs", type=int, default=5, help="fresh processes per subject")
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.cold_runs < 1 or args.warmup < 1:
+        parser.error("--requests, --warmup and --cold-runs must be at least 1")
+
+    sys.path[:0] = [str(ROOT), str(SHARED)]
+    started = time.perf_counter()
+    print(f"[bench] intake latency: {args.requests} requests ...", file=sys.stderr, flush=True)
+    latency, environments = run_latency(args)
+    cold = run_cold_init(args, environments)
+
+    intake_import = cold["rows"]["IntakeFunction"]["import_median_ms"]
+    own_p99 = latency["webhooks"]["own_work_ms"]["p99"]
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor(),
+            "python_version": platform.python_version(),
+            "python_executable": sys.executable,
+            "cpu_count": os.cpu_count(),
+        },
+        "versions": _versions(),
+        "config": {
+            "requests": args.requests,
+            "warmup": args.warmup,
+            "breakdown_requests": args.breakdown_requests,
+            "prod_requests": args.prod_requests,
+            "cold_runs": args.cold_runs,
+            "seed": args.seed,
+        },
+        "goals": [
+            {
+                "id": "intake_cold_import_median",
+                "function": "IntakeFunction",
+                "name": "intake cold init (import) median",
+                "value_ms": intake_import,
+                "target_ms": GOAL_COLD_IMPORT_MS,
+                "pass": intake_import < GOAL_COLD_IMPORT_MS,
+            },
+            {
+                "id": "intake_own_work_p99",
+                "name": "intake own work p99",
+                "value_ms": own_p99,
+                "target_ms": GOAL_OWN_WORK_P99_MS,
+                "pass": own_p99 < GOAL_OWN_WORK_P99_MS,
+            },
+        ],
+        "latency": latency,
+        "cold_init": cold,
+        "output": str(args.output),
+    }
+    report["runtime_s"] = round(time.perf_counter() - started, 1)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print_report(report)
+    print(f"(benchmark took {report['runtime_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

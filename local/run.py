@@ -1,0 +1,187 @@
+"""`make run`: the whole system on one machine.
+
+- an embedded AWS (moto server on loopback) with the tables and queues of template.yaml;
+- the intake function behind a local API Gateway on http://127.0.0.1:$PORT (default 3000);
+- every SQS-triggered function fed by a local event source mapping (batches, visibility
+  timeout, partial batch failures, redrive to the DLQ);
+- GHL: the real API when GHL_API_TOKEN is set, else a loopback stand-in that prints each call;
+- webhook signatures: GHL_WEBHOOK_PUBLIC_KEY when set, else the local development key pair.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".local" / "stack.json"
+REGION = "us-east-1"
+#: Locally, a failed job reappears after this many seconds (deployed: the template's 180 s).
+LOCAL_VISIBILITY_TIMEOUT = int(os.environ.get("LOCAL_VISIBILITY_TIMEOUT", "5"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _handler(template: dict[str, Any], function: str) -> Any:
+    props = template["Resources"][function]["Properties"]
+    module, name = props["Handler"].rsplit(".", 1)
+    package = props["CodeUri"].strip("/").replace("/", ".")
+    return getattr(importlib.import_module(f"{package}.{module}"), name)
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "3000"))
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request log
+
+    moto_port = _free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"
+
+    import boto3
+
+    from local import devkeys
+    from local.apigw import ApiGateway
+    from local.ghl_standin import GhlStandIn
+    from local.sqs_runner import BatchResult, QueueConsumer
+    from local.template import create_resources, function_environment, load_template, sqs_event_sources
+
+    template = load_template()
+    dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+    resources = create_resources(dynamodb, sqs, template, visibility_timeout=LOCAL_VISIBILITY_TIMEOUT)
+
+    standin = None
+    parameters: dict[str, str] = {}
+    if os.environ.get("GHL_API_TOKEN"):
+        parameters["GhlApiToken"] = os.environ["GHL_API_TOKEN"]
+        parameters["GhlApiBaseUrl"] = os.environ.get("GHL_API_BASE_URL", "https://services.leadconnectorhq.com")
+        ghl_line = f"GHL API        {parameters['GhlApiBaseUrl']} (real, GHL_API_TOKEN is set)"
+    else:
+        standin = GhlStandIn(echo=True).start()
+        parameters["GhlApiToken"] = "local-standin-token"  # noqa: S105 - the stand-in's only token
+        parameters["GhlApiBaseUrl"] = standin.base_url
+        ghl_line = f"GHL API        {standin.base_url} (local stand-in: prints each call; set GHL_API_TOKEN for real GHL)"
+    dev_key = not os.environ.get("GHL_WEBHOOK_PUBLIC_KEY")
+    parameters["GhlWebhookPublicKey"] = os.environ.get("GHL_WEBHOOK_PUBLIC_KEY") or devkeys.PUBLIC_KEY_PEM
+    parameters["GhlWorkflowSecret"] = os.environ.get("GHL_WORKFLOW_SECRET") or devkeys.WORKFLOW_SECRET
+    parameters["ApiKey"] = os.environ.get("API_KEY") or devkeys.API_KEY
+    parameters["GhlLocationId"] = os.environ.get("GHL_LOCATION_ID") or _demo_location()
+
+    # All functions share this process; their variables must agree where names overlap.
+    merged: dict[str, str] = {}
+    for function in template["Resources"]:
+        if template["Resources"][function]["Type"] != "AWS::Serverless::Function":
+            continue
+        for key, value in function_environment(template, function, resources, parameters).items():
+            if merged.get(key, value) != value:
+                raise SystemExit(f"{function}: {key} differs between functions; cannot share one process")
+            merged[key] = value
+    os.environ.update(merged)
+
+    api = ApiGateway(_handler(template, "IntakeFunction"), port=port).start()
+
+    def report(function: str) -> Any:
+        def on_batch(result: BatchResult) -> None:
+            failed = f", {result.failed} failed (retry in {LOCAL_VISIBILITY_TIMEOUT}s)" if result.failed else ""
+            _say(f"[{function}] batch of {result.received}: {result.succeeded} done{failed}")
+
+        return on_batch
+
+    consumers = [
+        QueueConsumer(
+            sqs,
+            resources.queue_urls[source.queue],
+            resources.queue_arns[source.queue],
+            _handler(template, source.function),
+            function_name=source.function,
+            batch_size=source.batch_size,
+            report_batch_item_failures=source.report_batch_item_failures,
+            on_batch=report(source.function),
+        ).start()
+        for source in sqs_event_sources(template)
+    ]
+
+    STATE.parent.mkdir(exist_ok=True)
+    STATE.write_text(
+        json.dumps(
+            {
+                "api_url": api.url,
+                "aws_endpoint_url": os.environ["AWS_ENDPOINT_URL"],
+                "region": os.environ["AWS_DEFAULT_REGION"],
+                "tables": resources.tables,
+                "queues": resources.queue_urls,
+                "ghl_api_base_url": parameters["GhlApiBaseUrl"],
+                "location_id": parameters["GhlLocationId"],
+            },
+            indent=2,
+        )
+    )
+
+    _say("GHL Real Estate AI — local stack")
+    _say(f"  API          {api.url}  (GET /health, POST /webhooks/ghl, POST /webhooks/ghl/workflow)")
+    _say(f"  AWS (moto)   {os.environ['AWS_ENDPOINT_URL']}  tables: {', '.join(resources.tables)}")
+    _say(f"  workers      {', '.join(f'{c.function_name} ← {c.queue_url.rsplit("/", 1)[-1]}' for c in consumers)}")
+    _say(f"  {ghl_line}")
+    if dev_key:
+        _say("  signatures   local development key (GHL_WEBHOOK_PUBLIC_KEY unset). Sign a payload with:")
+        _say("                 .venv/bin/python -m local.demo sign tests/fixtures/ghl/inbound_sms.json")
+        _say("               which prints the curl command that posts it.")
+    _say(f"  workflow     secret {parameters['GhlWorkflowSecret']!r} for location {parameters['GhlLocationId']}")
+    _say("  try          make demo    (in another terminal)   ·   Ctrl-C stops")
+    _say()
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    _say("stopping…")
+    for consumer in consumers:
+        consumer.stop()
+    api.stop()
+    if standin:
+        standin.stop()
+    moto.stop()
+    STATE.unlink(missing_ok=True)
+    return 0
+
+
+def _demo_location() -> str:
+    workflow = json.loads((ROOT / "tests" / "fixtures" / "ghl" / "workflow_webhook_tag_trigger.json").read_text())
+    return str(workflow["location"]["id"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""GHL Real Estate AI: the domain package shared by every Lambda function (shipped as a layer)."""

@@ -1,0 +1,248 @@
+"""DynamoDB stores. The only module that knows table layouts; domain code sees dataclasses.
+
+Tables (template.yaml):
+- leads      PK locationId, SK contactId                      — one item per lead
+- messages   PK lead (``loc#contact``), SK ``sentAt#messageId`` — conversation history
+- events     PK lead, SK ``timestamp#eventId``                 — behaviour events
+- webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from ghl_ai.leads.models import BehaviourEvent, LeadChanges, LeadKey, Message
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    """Python values → what DynamoDB accepts (floats as Decimal, datetimes as ISO strings)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _python(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _python(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_python(v) for v in value]
+    return value
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_plain(v)) for k, v in data.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _python(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class _Table:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.name = table_name
+
+    def _delete_partition(self, key_name: str, key_value: str, sort_name: str) -> int:
+        """Delete every item of one partition (a lead's history). Returns how many."""
+        deleted = 0
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": key_name, "#sk": sort_name},
+            ExpressionAttributeValues={":pk": {"S": key_value}},
+            ProjectionExpression="#pk, #sk",
+        ):
+            items = page.get("Items", [])
+            for start in range(0, len(items), 25):
+                requests = [{"DeleteRequest": {"Key": item}} for item in items[start : start + 25]]
+                pending: dict[str, Any] = {self.name: requests}
+                while pending:
+                    pending = self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                deleted += len(requests)
+        return deleted
+
+
+class LeadStore(_Table):
+    def get(self, key: LeadKey) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name,
+            Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
+            ConsistentRead=True,
+        )
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def apply(self, key: LeadKey, changes: LeadChanges) -> None:
+        """Apply a partial update, creating the lead if it does not exist yet."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, adds = [], []
+        for i, (attr, value) in enumerate(changes.set.items()):
+            names[f"#s{i}"] = attr
+            values[f":s{i}"] = value
+            sets.append(f"#s{i} = :s{i}")
+        for i, (attr, value) in enumerate(changes.set_if_absent.items()):
+            names[f"#a{i}"] = attr
+            values[f":a{i}"] = value
+            sets.append(f"#a{i} = if_not_exists(#a{i}, :a{i})")
+        for i, (attr, value) in enumerate(changes.increments.items()):
+            names[f"#n{i}"] = attr
+            values[f":n{i}"] = value
+            adds.append(f"#n{i} :n{i}")
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(sets)
+        if adds:
+            expression += " ADD " + ", ".join(adds)
+        if not expression:
+            return
+        self._client.update_item(
+            TableName=self.name,
+            Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
+            UpdateExpression=expression.strip(),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={k: _serializer.serialize(_plain(v)) for k, v in values.items()},
+        )
+
+    def delete(self, key: LeadKey) -> None:
+        self._client.delete_item(
+            TableName=self.name,
+            Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
+        )
+
+
+class MessageStore(_Table):
+    def put(self, message: Message) -> None:
+        self._client.put_item(
+            TableName=self.name,
+            Item=to_item(
+                {
+                    "lead": message.lead.partition,
+                    "sk": f"{iso(message.sent_at)}#{message.message_id}",
+                    "locationId": message.lead.location_id,
+                    "contactId": message.lead.contact_id,
+                    "messageId": message.message_id,
+                    "direction": message.direction,
+                    "channel": message.channel,
+                    "body": message.body,
+                    "sentAt": message.sent_at,
+                    "conversationId": message.conversation_id,
+                    "userId": message.user_id,
+                    "source": message.source,
+                }
+            ),
+        )
+
+    def recent(self, key: LeadKey, limit: int = 20) -> list[dict[str, Any]]:
+        """The last ``limit`` messages, oldest first."""
+        response = self._client.query(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": "lead"},
+            ExpressionAttributeValues={":pk": {"S": key.partition}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [from_item(item) for item in reversed(response.get("Items", []))]
+
+    def delete_lead(self, key: LeadKey) -> int:
+        return self._delete_partition("lead", key.partition, "sk")
+
+
+class BehaviourEventStore(_Table):
+    def put(self, event: BehaviourEvent) -> None:
+        self._client.put_item(
+            TableName=self.name,
+            Item=to_item(
+                {
+                    "lead": event.lead.partition,
+                    "sk": f"{iso(event.timestamp)}#{event.event_id}",
+                    "locationId": event.lead.location_id,
+                    "contactId": event.lead.contact_id,
+                    "type": event.type,
+                    "timestamp": event.timestamp,
+                    "eventId": event.event_id,
+                    "source": event.source,
+                    "propertyId": event.property_id,
+                    "value": event.value,
+                    "data": event.data or None,
+                }
+            ),
+        )
+
+    def for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
+        response = self._client.query(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": "lead"},
+            ExpressionAttributeValues={":pk": {"S": key.partition}},
+        )
+        return [from_item(item) for item in response.get("Items", [])]
+
+    def delete_lead(self, key: LeadKey) -> int:
+        return self._delete_partition("lead", key.partition, "sk")
+
+
+class WebhookInbox(_Table):
+    """Every delivery we accepted, raw, for audit and replay — unknown types included."""
+
+    def record(
+        self,
+        *,
+        location_id: str,
+        dedupe_key: str,
+        event_type: str,
+        status: str,
+        payload: dict[str, Any],
+        received_at: datetime,
+        expires_at: int,
+    ) -> None:
+        self._client.put_item(
+            TableName=self.name,
+            Item=to_item(
+                {
+                    "locationId": location_id,
+                    "dedupeKey": dedupe_key,
+                    "type": event_type,
+                    "status": status,
+                    "payload": json.dumps(payload, separators=(",", ":")),
+                    "receivedAt": received_at,
+                    "expiresAt": expires_at,
+                }
+            ),
+        )
+
+    def get(self, location_id: str, dedupe_key: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name,
+            Key={"locationId": {"S": location_id}, "dedupeKey": {"S": dedupe_key}},
+        )
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def for_location(self, location_id: str) -> list[dict[str, Any]]:
+        response = self._client.query(
+            TableName=self.name,
+            KeyConditionExpression="locationId = :l",
+            ExpressionAttributeValues={":l": {"S": location_id}},
+        )
+        return [from_item(item) for item in response.get("Items", [])]

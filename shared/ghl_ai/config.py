@@ -1,0 +1,79 @@
+"""Configuration models, one per function, validated once at init (fail fast with a clear
+message). Domain code never reads ``os.environ``; handlers build these and pass values in."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: GHL's published Ed25519 key for X-GHL-Signature (reference/ghl.md). It may rotate: override
+#: with GHL_WEBHOOK_PUBLIC_KEY.
+GHL_PUBLIC_KEY_PEM = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=\n"
+    "-----END PUBLIC KEY-----\n"
+)
+
+GHL_API_BASE_URL = "https://services.leadconnectorhq.com"
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is incomplete or invalid."""
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
+
+    @classmethod
+    def load(cls) -> _Settings:
+        try:
+            return cls()
+        except ValidationError as exc:
+            fields = ", ".join(str(err["loc"][0]).upper() for err in exc.errors())
+            raise ConfigurationError(
+                f"{cls.__name__}: missing or invalid environment variables: {fields}"
+            ) from None
+
+
+class TenantSettings(_Settings):
+    """Single-location install: the tenant configured through the environment. Multi-location
+    installs keep one item per location in the tenants table instead."""
+
+    ghl_location_id: str | None = None
+    ghl_workflow_secret: SecretStr | None = None
+    api_key: SecretStr | None = None
+    tenants_table: str | None = None
+
+
+class IntakeSettings(TenantSettings):
+    webhooks_table: str
+    events_table: str
+    idempotency_table: str
+    jobs_queue_url: str
+    ghl_webhook_public_key: str = Field(default=GHL_PUBLIC_KEY_PEM)
+    #: How long a delivery id is remembered. GHL retries for hours; keep it generous.
+    dedupe_ttl_hours: int = Field(default=72, ge=1)
+    #: How long the raw webhook is kept for audit and replay.
+    inbox_ttl_days: int = Field(default=30, ge=1)
+
+
+class WorkerSettings(_Settings):
+    leads_table: str
+    messages_table: str
+    events_table: str
+    idempotency_table: str
+    ghl_api_base_url: str = GHL_API_BASE_URL
+    ghl_api_token: SecretStr | None = None
+    ghl_location_id: str | None = None
+
+
+@lru_cache(maxsize=1)
+def intake_settings() -> IntakeSettings:
+    return IntakeSettings.load()  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def worker_settings() -> WorkerSettings:
+    return WorkerSettings.load()  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Everything about what GHL sends us: signatures, payload shapes, normalisation."""

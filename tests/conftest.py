@@ -1,0 +1,178 @@
+"""Shared fixtures: the real handlers against moto (tables and queues built from template.yaml),
+GHL faked at the HTTP boundary by the loopback stand-in."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before any boto3 client exists: a fake account in a fixed region, nothing reaches AWS.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3
+from ghl_ai import config
+from moto import mock_aws
+
+from functions.intake import app as intake_app
+from functions.worker import app as worker_app
+from local import devkeys
+from local.apigw import LambdaContext, http_event, response_json
+from local.sqs_runner import BatchResult, QueueConsumer
+from local.template import (
+    LocalResources,
+    create_resources,
+    function_environment,
+    load_template,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "ghl"
+EVENTS = ROOT / "events"
+TEMPLATE = load_template()
+#: The location the single-location settings are configured for in tests (the workflow fixture's).
+LOCATION_ID = "t9Ww7bY1xJJ6ThFHZVPC"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_json(name: str) -> dict[str, Any]:
+    return json.loads(fixture_bytes(name))
+
+
+@dataclass
+class Response:
+    status: int
+    json: Any
+
+
+@dataclass
+class Stack:
+    """The deployed system, in process: handlers + moto + template resources."""
+
+    dynamodb: Any
+    sqs: Any
+    resources: LocalResources
+
+    # -- calling the API ----------------------------------------------------------------------
+    def invoke_intake(self, event: dict[str, Any]) -> Response:
+        result = intake_app.handler(event, LambdaContext("IntakeFunction"))
+        return Response(result["statusCode"], response_json(result))
+
+    def post_webhook(
+        self,
+        body: bytes | dict[str, Any],
+        *,
+        signature: str | None = "sign",
+        headers: dict[str, str] | None = None,
+        base64_body: bool = False,
+    ) -> Response:
+        raw = json.dumps(body).encode() if isinstance(body, dict) else body
+        all_headers = {"content-type": "application/json", **(headers or {})}
+        if signature == "sign":
+            all_headers["x-ghl-signature"] = devkeys.sign(raw)
+        elif signature is not None:
+            all_headers["x-ghl-signature"] = signature
+        return self.invoke_intake(
+            http_event("POST", "/webhooks/ghl", raw, all_headers, base64_body=base64_body)
+        )
+
+    def post_workflow(
+        self,
+        body: bytes | dict[str, Any],
+        *,
+        secret: str | None = devkeys.WORKFLOW_SECRET,
+        via: str = "header",
+    ) -> Response:
+        raw = json.dumps(body).encode() if isinstance(body, dict) else body
+        headers = {"content-type": "application/json"}
+        query = None
+        if secret is not None and via == "header":
+            headers["X-Webhook-Secret"] = secret
+        elif secret is not None:
+            query = {"token": secret}
+        return self.invoke_intake(http_event("POST", "/webhooks/ghl/workflow", raw, headers, query))
+
+    # -- running the worker -------------------------------------------------------------------
+    def consumer(self) -> QueueConsumer:
+        return QueueConsumer(
+            self.sqs,
+            self.resources.queue_urls["JobsQueue"],
+            self.resources.queue_arns["JobsQueue"],
+            worker_app.handler,
+            function_name="WorkerFunction",
+        )
+
+    def run_worker(self) -> list[BatchResult]:
+        return self.consumer().drain()
+
+    # -- looking at state ---------------------------------------------------------------------
+    def queue_depth(self, logical: str = "JobsQueue") -> int:
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.resources.queue_urls[logical],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def scan(self, logical: str) -> list[dict[str, Any]]:
+        from ghl_ai.adapters.dynamo import from_item
+
+        items = self.dynamodb.scan(TableName=self.resources.tables[logical])["Items"]
+        return [from_item(item) for item in items]
+
+    def lead(self, location_id: str, contact_id: str) -> dict[str, Any] | None:
+        from ghl_ai.adapters.dynamo import LeadStore
+        from ghl_ai.leads.models import LeadKey
+
+        return LeadStore(self.dynamodb, self.resources.tables["LeadsTable"]).get(
+            LeadKey(location_id, contact_id)
+        )
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        sqs = boto3.client("sqs")
+        # Visibility timeout 0: a failed message is received again at once (Lambda waits the
+        # queue's timeout; the redrive-to-DLQ behaviour is the same).
+        resources = create_resources(dynamodb, sqs, TEMPLATE, visibility_timeout=0)
+        parameters = {
+            "GhlWebhookPublicKey": devkeys.PUBLIC_KEY_PEM,
+            "GhlWorkflowSecret": devkeys.WORKFLOW_SECRET,
+            "GhlLocationId": LOCATION_ID,
+            "ApiKey": devkeys.API_KEY,
+        }
+        for function in ("IntakeFunction", "WorkerFunction"):
+            for key, value in function_environment(
+                TEMPLATE, function, resources, parameters
+            ).items():
+                monkeypatch.setenv(key, value)
+        config.intake_settings.cache_clear()
+        config.worker_settings.cache_clear()
+        intake_app.deps.cache_clear()
+        worker_app.deps.cache_clear()
+        yield Stack(dynamodb, sqs, resources)
+        intake_app.deps.cache_clear()
+        worker_app.deps.cache_clear()
