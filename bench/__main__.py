@@ -300,10 +300,10 @@ def own_work_breakdown(timer: AwsCallTimer, totals: Counter[str]) -> Iterator[No
     """Wrap the intake's steps to add up their time minus AWS call time (only in its own pass:
     the wrappers cost a few microseconds each)."""
     import mangum
-    from ghl_ai.intake import WebhookIntake
-    from ghl_ai.webhooks.signature import WebhookVerifier
 
     from functions.intake import app as intake_app
+    from ghl_ai.intake import WebhookIntake
+    from ghl_ai.webhooks.signature import WebhookVerifier
 
     targets = [
         (mangum.Mangum, "__call__", "mangum"),
@@ -375,12 +375,12 @@ def run_latency(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dic
     import boto3
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from ghl_ai import config
-    from ghl_ai.observability import logger
-    from ghl_ai.webhooks.events import parse_json, parse_marketplace_webhook
     from moto import mock_aws
 
     from functions.intake import app as intake_app
+    from ghl_ai import config
+    from ghl_ai.observability import logger
+    from ghl_ai.webhooks.events import parse_json, parse_marketplace_webhook
     from local import devkeys
     from local.apigw import LambdaContext, http_event, response_json
     from local.template import create_resources, function_environment, functions, load_template

@@ -24,10 +24,14 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 class LambdaContext:
     """The parts of the Lambda context object our handlers and Powertools read."""
 
-    def __init__(self, function_name: str = "local", timeout_seconds: float = 30, memory_mb: int = 512):
+    def __init__(
+        self, function_name: str = "local", timeout_seconds: float = 30, memory_mb: int = 512
+    ):
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
         self.memory_limit_in_mb = memory_mb
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
@@ -108,7 +112,9 @@ class ApiGateway:
                     asyncio.set_event_loop(gateway._loop)
                     result = gateway.handler(event, LambdaContext(function_name))
                 payload = result.get("body") or ""
-                data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+                data = (
+                    base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+                )
                 self.send_response(int(result.get("statusCode", 200)))
                 for key, value in (result.get("headers") or {}).items():
                     if key.lower() != "content-length":
@@ -117,9 +123,9 @@ class ApiGateway:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _invoke  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = _invoke
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self.handler = handler

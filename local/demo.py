@@ -1,7 +1,7 @@
 """`make demo`: replay the samples in events/ into the running local stack and show each step.
 
-    python -m local.demo              # the story: contact → messages → DND → ... → deletion
-    python -m local.demo sign FILE    # print a curl command that posts FILE signed with the dev key
+python -m local.demo              # the story: contact → messages → DND → ... → deletion
+python -m local.demo sign FILE    # print a curl command that posts FILE signed with the dev key
 """
 
 from __future__ import annotations
@@ -65,9 +65,12 @@ def _aws(state: dict[str, Any]) -> tuple[Any, Any]:
 
 def _depth(sqs: Any, url: str) -> int:
     attrs = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+    return int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
 
 
 def _wait_for_worker(sqs: Any, url: str, seconds: float = 15) -> bool:
@@ -88,7 +91,11 @@ def _lead_summary(dynamodb: Any, table: str, location_id: str, contact_id: str) 
     if not item:
         return "no lead record"
     lead = from_item(item)
-    parts = [f"{k}={lead[k]}" for k in ("name", "tags", "dnd", "dndChannels", "messagesIn", "messagesOut") if k in lead]
+    parts = [
+        f"{k}={lead[k]}"
+        for k in ("name", "tags", "dnd", "dndChannels", "messagesIn", "messagesOut")
+        if k in lead
+    ]
     for k in ("lastInboundChannel", "opportunity", "appointment"):
         if k in lead:
             parts.append(f"{k}={lead[k]}")
@@ -114,7 +121,11 @@ def replay() -> int:
             print(f"\n▶ {story}\n  POST {path} ({name}) → {response.status_code} {result}")
             if result.get("status") == "queued":
                 done = _wait_for_worker(sqs, jobs)
-                parse = parse_workflow_webhook if path.endswith("/workflow") else parse_marketplace_webhook
+                parse = (
+                    parse_workflow_webhook
+                    if path.endswith("/workflow")
+                    else parse_marketplace_webhook
+                )
                 event = parse(json.loads(body), body)
                 location, contact = event.location_id, event.contact_id
                 summary = _lead_summary(dynamodb, state["tables"]["LeadsTable"], location, contact)
@@ -127,12 +138,17 @@ def replay() -> int:
         tampered = body.replace(b"test message", b"TEST MESSAGE")
         bad = http.post(path, content=tampered, headers=headers)
         print(f"\n▶ a body altered after signing\n  → {bad.status_code} {bad.json()}")
-        junk = http.post(path, content=b'{"type": "InboundMessage",', headers={"x-ghl-signature": devkeys.sign(b'{"type": "InboundMessage",')})
+        junk = http.post(
+            path,
+            content=b'{"type": "InboundMessage",',
+            headers={"x-ghl-signature": devkeys.sign(b'{"type": "InboundMessage",')},
+        )
         print(f"\n▶ malformed JSON (validly signed)\n  → {junk.status_code} {junk.json()}")
 
     dlq = state["queues"]["JobsDLQ"]
     sqs.send_message(QueueUrl=jobs, MessageBody='{"not": "a job"}')
-    print("\n▶ a poison job on the queue: retried, then parked in JobsDLQ (takes a few visibility timeouts)")
+    print("\n▶ a poison job on the queue: retried, then parked in JobsDLQ")
+    print("  (takes a few visibility timeouts)")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _depth(sqs, dlq) == 0:
         time.sleep(1)
@@ -142,7 +158,9 @@ def replay() -> int:
 
 def sign(path: str) -> int:
     body = Path(path).read_bytes()
-    state = json.loads(STATE.read_text()) if STATE.exists() else {"api_url": "http://127.0.0.1:3000"}
+    state = (
+        json.loads(STATE.read_text()) if STATE.exists() else {"api_url": "http://127.0.0.1:3000"}
+    )
     print(
         "curl -sS -X POST "
         f"{state['api_url']}/webhooks/ghl -H 'content-type: application/json' "

@@ -15,7 +15,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 _SEED = hashlib.sha256(b"ghl-real-estate-ai local development key; not a secret").digest()
 PRIVATE_KEY = Ed25519PrivateKey.from_private_bytes(_SEED)
-PUBLIC_KEY_PEM = PRIVATE_KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+PUBLIC_KEY_PEM = (
+    PRIVATE_KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+)
 
 #: Workflow Webhook secret used by the local stack and the samples (single-location install).
 WORKFLOW_SECRET = "local-dev-workflow-secret"  # noqa: S105 - documented local-only value

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ghl_ai.jobs import Job
-from ghl_ai.webhooks.events import parse_marketplace_webhook, parse_workflow_webhook
+from ghl_ai.webhooks.events import parse_marketplace_webhook
 from local import devkeys
 from local.apigw import http_event
 

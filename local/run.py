@@ -74,26 +74,42 @@ def main() -> int:
     from local.apigw import ApiGateway
     from local.ghl_standin import GhlStandIn
     from local.sqs_runner import BatchResult, QueueConsumer
-    from local.template import create_resources, function_environment, load_template, sqs_event_sources
+    from local.template import (
+        create_resources,
+        function_environment,
+        load_template,
+        sqs_event_sources,
+    )
 
     template = load_template()
     dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
-    resources = create_resources(dynamodb, sqs, template, visibility_timeout=LOCAL_VISIBILITY_TIMEOUT)
+    resources = create_resources(
+        dynamodb, sqs, template, visibility_timeout=LOCAL_VISIBILITY_TIMEOUT
+    )
 
     standin = None
     parameters: dict[str, str] = {}
     if os.environ.get("GHL_API_TOKEN"):
         parameters["GhlApiToken"] = os.environ["GHL_API_TOKEN"]
-        parameters["GhlApiBaseUrl"] = os.environ.get("GHL_API_BASE_URL", "https://services.leadconnectorhq.com")
+        parameters["GhlApiBaseUrl"] = os.environ.get(
+            "GHL_API_BASE_URL", "https://services.leadconnectorhq.com"
+        )
         ghl_line = f"GHL API        {parameters['GhlApiBaseUrl']} (real, GHL_API_TOKEN is set)"
     else:
         standin = GhlStandIn(echo=True).start()
-        parameters["GhlApiToken"] = "local-standin-token"  # noqa: S105 - the stand-in's only token
+        parameters["GhlApiToken"] = "local-standin-token"
         parameters["GhlApiBaseUrl"] = standin.base_url
-        ghl_line = f"GHL API        {standin.base_url} (local stand-in: prints each call; set GHL_API_TOKEN for real GHL)"
+        ghl_line = (
+            f"GHL API        {standin.base_url} "
+            "(local stand-in: prints each call; set GHL_API_TOKEN for real GHL)"
+        )
     dev_key = not os.environ.get("GHL_WEBHOOK_PUBLIC_KEY")
-    parameters["GhlWebhookPublicKey"] = os.environ.get("GHL_WEBHOOK_PUBLIC_KEY") or devkeys.PUBLIC_KEY_PEM
-    parameters["GhlWorkflowSecret"] = os.environ.get("GHL_WORKFLOW_SECRET") or devkeys.WORKFLOW_SECRET
+    parameters["GhlWebhookPublicKey"] = (
+        os.environ.get("GHL_WEBHOOK_PUBLIC_KEY") or devkeys.PUBLIC_KEY_PEM
+    )
+    parameters["GhlWorkflowSecret"] = (
+        os.environ.get("GHL_WORKFLOW_SECRET") or devkeys.WORKFLOW_SECRET
+    )
     parameters["ApiKey"] = os.environ.get("API_KEY") or devkeys.API_KEY
     parameters["GhlLocationId"] = os.environ.get("GHL_LOCATION_ID") or _demo_location()
 
@@ -104,7 +120,9 @@ def main() -> int:
             continue
         for key, value in function_environment(template, function, resources, parameters).items():
             if merged.get(key, value) != value:
-                raise SystemExit(f"{function}: {key} differs between functions; cannot share one process")
+                raise SystemExit(
+                    f"{function}: {key} differs between functions; cannot share one process"
+                )
             merged[key] = value
     os.environ.update(merged)
 
@@ -112,7 +130,11 @@ def main() -> int:
 
     def report(function: str) -> Any:
         def on_batch(result: BatchResult) -> None:
-            failed = f", {result.failed} failed (retry in {LOCAL_VISIBILITY_TIMEOUT}s)" if result.failed else ""
+            failed = (
+                f", {result.failed} failed (retry in {LOCAL_VISIBILITY_TIMEOUT}s)"
+                if result.failed
+                else ""
+            )
             _say(f"[{function}] batch of {result.received}: {result.succeeded} done{failed}")
 
         return on_batch
@@ -148,15 +170,22 @@ def main() -> int:
     )
 
     _say("GHL Real Estate AI — local stack")
-    _say(f"  API          {api.url}  (GET /health, POST /webhooks/ghl, POST /webhooks/ghl/workflow)")
+    _say(
+        f"  API          {api.url}  (GET /health, POST /webhooks/ghl, POST /webhooks/ghl/workflow)"
+    )
     _say(f"  AWS (moto)   {os.environ['AWS_ENDPOINT_URL']}  tables: {', '.join(resources.tables)}")
-    _say(f"  workers      {', '.join(f'{c.function_name} ← {c.queue_url.rsplit("/", 1)[-1]}' for c in consumers)}")
+    workers = ", ".join(f"{c.function_name} ← {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
+    _say(f"  workers      {workers}")
     _say(f"  {ghl_line}")
     if dev_key:
-        _say("  signatures   local development key (GHL_WEBHOOK_PUBLIC_KEY unset). Sign a payload with:")
-        _say("                 .venv/bin/python -m local.demo sign tests/fixtures/ghl/inbound_sms.json")
+        _say("  signatures   local development key (GHL_WEBHOOK_PUBLIC_KEY unset).")
+        _say("               Sign a payload with:")
+        _say(
+            "               .venv/bin/python -m local.demo sign tests/fixtures/ghl/inbound_sms.json"
+        )
         _say("               which prints the curl command that posts it.")
-    _say(f"  workflow     secret {parameters['GhlWorkflowSecret']!r} for location {parameters['GhlLocationId']}")
+    secret, location = parameters["GhlWorkflowSecret"], parameters["GhlLocationId"]
+    _say(f"  workflow     secret {secret!r} for location {location}")
     _say("  try          make demo    (in another terminal)   ·   Ctrl-C stops")
     _say()
 
@@ -179,7 +208,9 @@ def main() -> int:
 
 
 def _demo_location() -> str:
-    workflow = json.loads((ROOT / "tests" / "fixtures" / "ghl" / "workflow_webhook_tag_trigger.json").read_text())
+    workflow = json.loads(
+        (ROOT / "tests" / "fixtures" / "ghl" / "workflow_webhook_tag_trigger.json").read_text()
+    )
     return str(workflow["location"]["id"])
 
 

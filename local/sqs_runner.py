@@ -93,7 +93,9 @@ class QueueConsumer:
         if done:
             self._sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
             )
         outcome = BatchResult(len(messages), len(failed_ids))
         if self._on_batch:

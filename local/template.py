@@ -107,7 +107,10 @@ def create_tables(dynamodb: Any, template: dict[str, Any], prefix: str = "") -> 
 
 
 def create_queues(
-    sqs: Any, template: dict[str, Any], resources: LocalResources, prefix: str = "",
+    sqs: Any,
+    template: dict[str, Any],
+    resources: LocalResources,
+    prefix: str = "",
     visibility_timeout: int | None = None,
 ) -> None:
     """Create queues (DLQs first, so redrive policies can point at them)."""
@@ -128,13 +131,18 @@ def create_queues(
                 f'{{"deadLetterTargetArn":"{target}","maxReceiveCount":"{policy["maxReceiveCount"]}"}}'
             )
         url = sqs.create_queue(QueueName=f"{prefix}{logical}", Attributes=attributes)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         resources.queue_urls[logical] = url
         resources.queue_arns[logical] = arn
 
 
 def create_resources(
-    dynamodb: Any, sqs: Any, template: dict[str, Any] | None = None, prefix: str = "",
+    dynamodb: Any,
+    sqs: Any,
+    template: dict[str, Any] | None = None,
+    prefix: str = "",
     visibility_timeout: int | None = None,
 ) -> LocalResources:
     template = template or load_template()
@@ -144,13 +152,18 @@ def create_resources(
 
 
 def function_environment(
-    template: dict[str, Any], function: str, resources: LocalResources,
+    template: dict[str, Any],
+    function: str,
+    resources: LocalResources,
     parameters: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment a function gets when deployed, with local resource names."""
     params = {**parameter_defaults(template), **(parameters or {})}
     merged = {
-        **template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}),
+        **template.get("Globals", {})
+        .get("Function", {})
+        .get("Environment", {})
+        .get("Variables", {}),
         **template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {}),
     }
     env = {key: str(resources.resolve(value, params)) for key, value in merged.items()}

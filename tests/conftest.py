@@ -28,11 +28,11 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 import boto3
-from ghl_ai import config
 from moto import mock_aws
 
 from functions.intake import app as intake_app
 from functions.worker import app as worker_app
+from ghl_ai import config
 from local import devkeys
 from local.apigw import LambdaContext, http_event, response_json
 from local.sqs_runner import BatchResult, QueueConsumer

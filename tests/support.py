@@ -12,7 +12,6 @@ from typing import Any
 
 from ghl_ai.adapters.dynamo import WebhookInbox
 from ghl_ai.jobs import Job
-
 from tests.conftest import FIXTURES, Stack, fixture_bytes
 
 WORKFLOW_FIXTURE = "workflow_webhook_tag_trigger.json"

@@ -191,5 +191,3 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("intake misconfigured", extra={"reason": str(exc)})
         return {"statusCode": 500, "body": '{"error": "service misconfigured"}'}
     return _mangum(event, context)
-
-

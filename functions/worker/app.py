@@ -40,14 +40,18 @@ class Dependencies:
             BehaviourEventStore(dynamodb, settings.events_table),
         )
         self.idempotency_config = IdempotencyConfig(
-            event_key_jmespath="id", raise_on_no_idempotency_key=True, expires_after_seconds=72 * 3600
+            event_key_jmespath="id",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=72 * 3600,
         )
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=dynamodb
         )
 
         @idempotent_function(
-            data_keyword_argument="job", persistence_store=persistence, config=self.idempotency_config
+            data_keyword_argument="job",
+            persistence_store=persistence,
+            config=self.idempotency_config,
         )
         def handle_once(job: Job) -> dict[str, str]:
             outcome = self.tracker.handle(job)

@@ -47,7 +47,9 @@ class GhlApiError(DomainError):
         self.method = method
         self.path = path
         self.detail = detail
-        super().__init__(f"GHL {method} {path} failed with status {status}{': ' + detail if detail else ''}")
+        super().__init__(
+            f"GHL {method} {path} failed with status {status}{': ' + detail if detail else ''}"
+        )
 
     @property
     def retryable(self) -> bool:

@@ -69,5 +69,7 @@ class WebhookIntake:
         if behaviour is not None:
             self._events.put(behaviour)
         if status == "queued":
-            self._jobs.send(Job(id=event.dedupe_key, received_at=now, event=event).model_dump_json())
+            self._jobs.send(
+                Job(id=event.dedupe_key, received_at=now, event=event).model_dump_json()
+            )
         return Acceptance(status=status, dedupe_key=event.dedupe_key, event_type=event.type)

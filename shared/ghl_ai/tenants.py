@@ -21,7 +21,9 @@ def digest(secret: str) -> str:
 
 
 class TenantDirectory:
-    def __init__(self, settings: TenantSettings, dynamodb: Any | None = None, cache_seconds: float = 300) -> None:
+    def __init__(
+        self, settings: TenantSettings, dynamodb: Any | None = None, cache_seconds: float = 300
+    ) -> None:
         self._settings = settings
         self._dynamodb = dynamodb
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}

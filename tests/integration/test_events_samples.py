@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from ghl_ai import config
 
 from functions.intake import app as intake_app
 from functions.worker import app as worker_app
+from ghl_ai import config
 from local import events as sample_events
 from local.apigw import LambdaContext, response_json
 from tests.conftest import EVENTS, Stack

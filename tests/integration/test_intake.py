@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
-from ghl_ai import config
 
 from functions.intake import app as intake_app
+from ghl_ai import config
 from local.apigw import LambdaContext, http_event
 from tests.conftest import Response, Stack, fixture_bytes, fixture_json
 from tests.support import (

@@ -7,9 +7,9 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from ghl_ai import config
 
 from functions.intake import app as intake_app
+from ghl_ai import config
 from local import devkeys
 from local.apigw import http_event
 from tests.conftest import Response, Stack, fixture_bytes

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ghl_ai.observability import logger
 
+from ghl_ai.observability import logger
 from tests.conftest import Stack, fixture_json
 from tests.support import post_fixture
 

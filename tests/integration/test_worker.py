@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from ghl_ai.leads.models import sms_blocked
 
 from functions.worker import app as worker_app
+from ghl_ai.leads.models import sms_blocked
 from local.apigw import LambdaContext
 from local.sqs_runner import QueueConsumer
 from tests.conftest import EVENTS, TEMPLATE, Stack, fixture_bytes

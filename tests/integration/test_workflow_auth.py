@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from ghl_ai.tenants import digest
 
+from ghl_ai.tenants import digest
 from local import devkeys
 from tests.conftest import LOCATION_ID, Response, Stack, fixture_json
 from tests.support import WORKFLOW_FIXTURE, inbox_item

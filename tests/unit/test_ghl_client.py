@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.errors import GhlApiError
-
 from local.ghl_standin import LOCATION_ID, PIPELINE_ID, STAGES, GhlStandIn, Scripted
 
 TOKEN = "pit-7f3c9a1e-test-token"

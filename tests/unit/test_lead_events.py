@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from ghl_ai.leads.events import behaviour_event_of, lead_changes, message_of
 from ghl_ai.leads.models import sms_blocked
 from ghl_ai.webhooks.events import GhlWebhook, parse_marketplace_webhook, parse_workflow_webhook
-
 from tests.conftest import fixture_json
 from tests.support import WORKFLOW_FIXTURE
 

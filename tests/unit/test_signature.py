@@ -9,10 +9,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 from ghl_ai.config import GHL_PUBLIC_KEY_PEM
 from ghl_ai.errors import InvalidSignature
 from ghl_ai.webhooks.signature import WebhookVerifier
-
 from local import devkeys
 from tests.conftest import fixture_bytes
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from ghl_ai.config import IntakeSettings, WorkerSettings
 from pydantic_settings import BaseSettings
 
+from ghl_ai.config import IntakeSettings, WorkerSettings
 from local.template import (
     ROOT,
     functions,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from ghl_ai.errors import MalformedBody, SchemaError
 from ghl_ai.webhooks.events import (
     GhlWebhook,
@@ -13,7 +14,6 @@ from ghl_ai.webhooks.events import (
     parse_workflow_webhook,
     workflow_location_id,
 )
-
 from tests.conftest import fixture_bytes, fixture_json
 from tests.support import EXPECTED, WORKFLOW_FIXTURE, all_fixtures
 

@@ -78,7 +78,10 @@ class _Table:
                 requests = [{"DeleteRequest": {"Key": item}} for item in items[start : start + 25]]
                 pending: dict[str, Any] = {self.name: requests}
                 while pending:
-                    pending = self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                    pending = (
+                        self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+                        or {}
+                    )
                 deleted += len(requests)
         return deleted
 
@@ -121,7 +124,9 @@ class LeadStore(_Table):
             Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
             UpdateExpression=expression.strip(),
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={k: _serializer.serialize(_plain(v)) for k, v in values.items()},
+            ExpressionAttributeValues={
+                k: _serializer.serialize(_plain(v)) for k, v in values.items()
+            },
         )
 
     def delete(self, key: LeadKey) -> None:

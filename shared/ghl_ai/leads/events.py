@@ -64,7 +64,11 @@ def _dnd_channels(settings: Any) -> dict[str, str]:
 
 
 def _copy(payload: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
-    return {ours: payload[theirs] for theirs, ours in mapping.items() if payload.get(theirs) not in (None, "")}
+    return {
+        ours: payload[theirs]
+        for theirs, ours in mapping.items()
+        if payload.get(theirs) not in (None, "")
+    }
 
 
 def lead_changes(event: GhlWebhook, now: datetime) -> LeadChanges:
@@ -81,7 +85,9 @@ def lead_changes(event: GhlWebhook, now: datetime) -> LeadChanges:
             changes.set["dndChannels"] = _dnd_channels(p["dndSettings"])
         if isinstance(p.get("customFields"), list):
             changes.set["ghlCustomFields"] = {
-                str(f["id"]): f.get("value") for f in p["customFields"] if isinstance(f, dict) and "id" in f
+                str(f["id"]): f.get("value")
+                for f in p["customFields"]
+                if isinstance(f, dict) and "id" in f
             }
     elif event.type == "WorkflowWebhook":
         changes.set.update(_copy(p, _WORKFLOW_FIELDS))
@@ -116,7 +122,9 @@ def lead_changes(event: GhlWebhook, now: datetime) -> LeadChanges:
     elif event.type.startswith("Appointment"):
         a = p.get("appointment", {})
         changes.set["appointment"] = {
-            k: a.get(k) for k in ("id", "calendarId", "appointmentStatus", "startTime", "endTime") if a.get(k)
+            k: a.get(k)
+            for k in ("id", "calendarId", "appointmentStatus", "startTime", "endTime")
+            if a.get(k)
         }
     else:
         return LeadChanges()
@@ -131,7 +139,10 @@ def message_of(event: GhlWebhook, now: datetime) -> Message | None:
     p = event.payload
     body = p.get("body") or ""
     if event.channel == "CALL":
-        body = body or f"[call {p.get('callStatus') or p.get('status') or ''}, {p.get('callDuration', 0)}s]"
+        body = (
+            body
+            or f"[call {p.get('callStatus') or p.get('status') or ''}, {p.get('callDuration', 0)}s]"
+        )
     return Message(
         lead=key,
         message_id=event.message_id or event.dedupe_key,
@@ -166,7 +177,10 @@ def behaviour_event_of(event: GhlWebhook, received_at: datetime) -> BehaviourEve
     elif event.type in _BEHAVIOUR_TYPES:
         kind = _BEHAVIOUR_TYPES[event.type]
         if event.type.startswith("Opportunity"):
-            data = {"stageId": event.payload.get("pipelineStageId"), "status": event.payload.get("status")}
+            data = {
+                "stageId": event.payload.get("pipelineStageId"),
+                "status": event.payload.get("status"),
+            }
         elif event.type == "WorkflowWebhook":
             data = {"workflowId": (event.payload.get("workflow") or {}).get("id")}
     else:

@@ -140,7 +140,7 @@ class _Contact(_Base):
 class _Appointment(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str = Field(min_length=1)
-    contactId: str = Field(min_length=1)  # noqa: N815 - GHL's field name
+    contactId: str = Field(min_length=1)
 
 
 class _AppointmentEvent(_Base):
@@ -262,7 +262,7 @@ class _WorkflowBody(BaseModel):
     contact_id: str = Field(min_length=1)
     location: _WorkflowLocation
     tags: list[str] = Field(default_factory=list)
-    customData: dict[str, Any] = Field(default_factory=dict)  # noqa: N815 - GHL's field name
+    customData: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("tags", mode="before")
     @classmethod
