@@ -1,0 +1,159 @@
+"""The conversation's vocabulary: intents, qualification fields and their value shapes, the
+answers extracted from a message, a turn given to a "brain" and the decision it returns.
+
+Two brains implement :class:`Brain`: the rule-based qualifier (``rules.py``, no API key needed)
+and Claude (``claude.py``). The engine (``engine.py``) decides *whether* to answer and carries
+out the decision; a brain only decides *what* to say and what it learned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Intent = Literal["buy", "sell", "both", "rent", "invest"]
+INTENTS: tuple[Intent, ...] = ("buy", "sell", "both", "rent", "invest")
+
+#: Qualification fields and the shape of their values (all JSON-serialisable):
+#:   budget         {"min": int | None, "max": int | None}  US dollars ("$450k" → max 450000;
+#:                  "between 400 and 500k" → min 400000, max 500000; "at least 300k" → min)
+#:   area           str   city / neighbourhood / zip as the lead said it ("Westlake", "78704")
+#:   timeline       int   days from today until the lead wants to move/buy/sell
+#:                  (ASAP / now → 30; "3 months" → 90; "next spring" → days to next 20 March)
+#:   pre_approval   "yes" | "no" | "in_progress" | "cash"
+#:   bedrooms       int   minimum bedrooms
+#:   property_type  "single_family" | "condo" | "townhouse" | "multi_family" | "land" |
+#:                  "manufactured"
+#:   must_haves     list[str]  short lower-case features ("pool", "garage", "big yard", "office")
+#:   address        str   the seller's property address as given
+#:   motivation     "relocating" | "downsizing" | "upsizing" | "financial" | "divorce" |
+#:                  "inherited" | "retiring" | "investment" | "other"
+#:   condition      "move_in_ready" | "good" | "needs_work" | "fixer_upper"
+#:   price          int   the seller's price expectation in US dollars
+FieldName = Literal[
+    "budget",
+    "area",
+    "timeline",
+    "pre_approval",
+    "bedrooms",
+    "property_type",
+    "must_haves",
+    "address",
+    "motivation",
+    "condition",
+    "price",
+]
+FIELD_NAMES: tuple[FieldName, ...] = (
+    "budget",
+    "area",
+    "timeline",
+    "pre_approval",
+    "bedrooms",
+    "property_type",
+    "must_haves",
+    "address",
+    "motivation",
+    "condition",
+    "price",
+)
+PRE_APPROVAL = ("yes", "no", "in_progress", "cash")
+PROPERTY_TYPES = ("single_family", "condo", "townhouse", "multi_family", "land", "manufactured")
+MOTIVATIONS = (
+    "relocating",
+    "downsizing",
+    "upsizing",
+    "financial",
+    "divorce",
+    "inherited",
+    "retiring",
+    "investment",
+    "other",
+)
+CONDITIONS = ("move_in_ready", "good", "needs_work", "fixer_upper")
+
+
+class Answer(BaseModel):
+    """One extracted qualification answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: Any
+    confidence: float = Field(ge=0.0, le=1.0)
+    source: Literal["rules", "claude", "form", "ghl"] = "rules"
+
+
+class Extraction(BaseModel):
+    """What one inbound message told us."""
+
+    intent: Intent | None = None
+    intent_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    answers: dict[FieldName, Answer] = Field(default_factory=dict)
+    #: The lead asked for a person ("can I talk to someone?", "call me").
+    handoff_requested: bool = False
+    #: The lead asked whether it is talking to a bot / AI / a real person.
+    asked_if_bot: bool = False
+    #: The message answered nothing we asked and carried no usable fact ("idk", "maybe", "lol").
+    vague: bool = False
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who the messages come from, per location (tenant configuration)."""
+
+    agent_name: str = "Jorge"
+    brokerage: str = "our brokerage"
+    market_area: str = "the area"
+    tone: str = "warm, concise, professional"
+    allow_emojis: bool = False
+    #: Known neighbourhoods / cities of the market, used to recognise an area in free text.
+    areas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    direction: Literal["inbound", "outbound"]
+    body: str
+    at: datetime | None = None
+
+
+@dataclass
+class Turn:
+    """Everything a brain may look at to decide one outbound message."""
+
+    persona: Persona
+    now: datetime
+    intent: Intent | None
+    answers: dict[str, Answer]
+    #: The field our previous message asked about (helps read bare answers like "3" or "yes").
+    last_asked: FieldName | None
+    #: Fields the flow still needs, next one first (from ``qualification.missing_fields``).
+    missing: list[FieldName]
+    history: list[HistoryLine] = field(default_factory=list)
+    #: The inbound message to answer; None for a proactive first message.
+    inbound: str | None = None
+    #: True when we have never written to this lead: the reply must introduce the agent and
+    #: say how to opt out (the engine appends the opt-out notice if the brain forgot).
+    first_contact: bool = False
+    #: Consecutive vague answers so far (the engine hands off after a few).
+    vague_streak: int = 0
+    #: What a form or GHL told us about the lead (first name, listing of interest, ...).
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to send and what was learned. ``asked`` is the field the reply asks about."""
+
+    reply: str
+    extraction: Extraction
+    asked: FieldName | None
+    source: Literal["rules", "claude"]
+    #: Model usage for metrics (input/output/cache tokens); empty for rules.
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+class Brain(Protocol):
+    def decide(self, turn: Turn) -> Decision: ...

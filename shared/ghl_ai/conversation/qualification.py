@@ -1,0 +1,156 @@
+"""The qualification flows: which questions each intent needs, in which order, how answers merge,
+and the lead's temperature.
+
+Temperature rules (documented in the README, asserted in tests):
+
+* **hot**  — every *core* answer of the intent is known, the timeline is within 90 days and, for
+  a buyer, financing is settled (pre-approved or cash).
+* **warm** — at least two core answers are known and the timeline (if known) is within a year.
+* **cold** — anything else, including a timeline more than a year out.
+
+Core answers: buyer — budget, area, timeline, pre-approval; seller — address, motivation,
+timeline, price. "both" needs the buyer's and the seller's; "rent" and "invest" use the buyer's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from ghl_ai.conversation.model import Answer, FieldName, Intent
+
+Temperature = Literal["hot", "warm", "cold"]
+
+BUYER_FLOW: tuple[FieldName, ...] = (
+    "timeline",
+    "area",
+    "budget",
+    "pre_approval",
+    "bedrooms",
+    "property_type",
+)
+SELLER_FLOW: tuple[FieldName, ...] = ("address", "motivation", "timeline", "condition", "price")
+BUYER_CORE: tuple[FieldName, ...] = ("budget", "area", "timeline", "pre_approval")
+SELLER_CORE: tuple[FieldName, ...] = ("address", "motivation", "timeline", "price")
+
+HOT_WITHIN_DAYS = 90
+WARM_WITHIN_DAYS = 365
+
+#: One question per field, in the agent's voice. ``{name}`` is the lead's first name or "".
+QUESTIONS: dict[FieldName, str] = {
+    "timeline": "When are you hoping to make a move?",
+    "area": "Which areas or neighborhoods are you looking in?",
+    "budget": "What price range are you comfortable with?",
+    "pre_approval": "Are you pre-approved for a mortgage yet, or paying cash?",
+    "bedrooms": "How many bedrooms do you need, and any must-haves?",
+    "property_type": "Are you after a single-family home, a condo or a townhouse?",
+    "must_haves": "Any must-haves, like a garage, a yard or a home office?",
+    "address": "What's the address of the home you're thinking of selling?",
+    "motivation": "What's prompting the move?",
+    "condition": (
+        "How would you describe the home's condition: move-in ready, or needing some work?"
+    ),
+    "price": "Do you have a price in mind for it?",
+}
+INTENT_QUESTION = "Are you looking to buy, sell, or both?"
+
+
+def flow(intent: Intent | None) -> tuple[FieldName, ...]:
+    if intent == "sell":
+        return SELLER_FLOW
+    if intent == "both":
+        # Sellers who also buy: the sale usually sets the timeline, so ask about it first.
+        return SELLER_FLOW + tuple(f for f in BUYER_FLOW if f not in SELLER_FLOW)
+    if intent in ("buy", "rent", "invest"):
+        return BUYER_FLOW
+    return ()
+
+
+def core(intent: Intent | None) -> tuple[FieldName, ...]:
+    if intent == "sell":
+        return SELLER_CORE
+    if intent == "both":
+        return SELLER_CORE + tuple(f for f in BUYER_CORE if f not in SELLER_CORE)
+    if intent in ("buy", "rent", "invest"):
+        return BUYER_CORE
+    return ()
+
+
+def missing_fields(intent: Intent | None, answers: Mapping[str, Any]) -> list[FieldName]:
+    """The flow's unanswered fields, next question first."""
+    return [f for f in flow(intent) if f not in answers]
+
+
+def merge(
+    current: Mapping[str, Answer], new: Mapping[str, Answer], *, min_confidence: float = 0.5
+) -> dict[str, Answer]:
+    """Newer answers win unless they are much less certain than what we have; answers below
+    ``min_confidence`` are ignored (the question will be asked again)."""
+    merged = dict(current)
+    for name, answer in new.items():
+        if answer.confidence < min_confidence:
+            continue
+        old = merged.get(name)
+        if old is None or answer.confidence >= old.confidence - 0.2:
+            merged[name] = answer
+    return merged
+
+
+def is_qualified(intent: Intent | None, answers: Mapping[str, Any]) -> bool:
+    """All core answers of the intent are known."""
+    needed = core(intent)
+    return bool(needed) and all(f in answers for f in needed)
+
+
+def temperature(intent: Intent | None, answers: Mapping[str, Answer]) -> Temperature:
+    needed = core(intent)
+    known = [f for f in needed if f in answers]
+    days = _timeline_days(answers)
+    financed = True
+    if intent in ("buy", "both", "invest", "rent"):
+        pre = answers.get("pre_approval")
+        financed = intent == "rent" or (pre is not None and pre.value in ("yes", "cash"))
+    complete = bool(needed) and len(known) == len(needed)
+    if complete and financed and days is not None and days <= HOT_WITHIN_DAYS:
+        return "hot"
+    if len(known) >= 2 and (days is None or days <= WARM_WITHIN_DAYS):
+        return "warm"
+    return "cold"
+
+
+def _timeline_days(answers: Mapping[str, Answer]) -> int | None:
+    answer = answers.get("timeline")
+    if answer is None:
+        return None
+    try:
+        return int(answer.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def describe(name: FieldName, value: Any) -> str:
+    """An answer in words, for notes, custom fields and the lead API."""
+    if value is None:
+        return ""
+    if name == "budget" and isinstance(value, Mapping):
+        low, high = value.get("min"), value.get("max")
+        if low and high:
+            return f"${low:,} to ${high:,}"
+        if high:
+            return f"up to ${high:,}"
+        if low:
+            return f"from ${low:,}"
+        return ""
+    if name == "price":
+        return f"${int(value):,}"
+    if name == "timeline":
+        days = int(value)
+        if days <= 31:
+            return "within a month"
+        months = round(days / 30)
+        return f"about {months} months"
+    if name == "must_haves" and isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    return str(value)
