@@ -39,12 +39,35 @@ class _Settings(BaseSettings):
 
 class TenantSettings(_Settings):
     """Single-location install: the tenant configured through the environment. Multi-location
-    installs keep one item per location in the tenants table instead."""
+    installs keep one item per location in the tenants table instead (see tenants.py)."""
 
     ghl_location_id: str | None = None
     ghl_workflow_secret: SecretStr | None = None
     api_key: SecretStr | None = None
+    #: Public key the agent's website (Lyrio) sends with form posts.
+    lyrio_site_key: SecretStr | None = None
     tenants_table: str | None = None
+    # The location's persona and business rules (single-location install).
+    agent_name: str = "your agent"
+    brokerage: str = "our team"
+    market_area: str = "the area"
+    #: Comma-separated neighbourhoods / cities the extractor recognises as an area.
+    market_areas: str = ""
+    agent_tone: str = "warm, concise, professional"
+    allow_emojis: bool = False
+    #: IANA zone used for quiet hours when the contact has none.
+    location_timezone: str = "America/Chicago"
+    quiet_hours_start: int = Field(default=8, ge=0, le=23)
+    quiet_hours_end: int = Field(default=21, ge=1, le=24)
+    #: A human wrote to the lead in GHL: the AI stays quiet for this long.
+    human_pause_minutes: int = Field(default=120, ge=0)
+    #: Vague answers in a row before the AI hands the lead to the agent.
+    max_vague_answers: int = Field(default=3, ge=1)
+    pipeline_name: str = "Leads"
+    stage_contacted: str = "Contacted"
+    stage_qualified: str = "Qualified"
+    activation_tag: str = "needs qualifying"
+    bot_off_tag: str = "ai-off"
 
 
 class IntakeSettings(TenantSettings):
@@ -52,6 +75,11 @@ class IntakeSettings(TenantSettings):
     events_table: str
     idempotency_table: str
     jobs_queue_url: str
+    leads_table: str
+    messages_table: str
+    rate_limits_table: str
+    #: Lyrio form posts allowed per client (IP address) and location per hour.
+    form_rate_limit_per_hour: int = Field(default=10, ge=1)
     ghl_webhook_public_key: str = Field(default=GHL_PUBLIC_KEY_PEM)
     #: How long a delivery id is remembered. GHL retries for hours; keep it generous.
     dedupe_ttl_hours: int = Field(default=72, ge=1)
@@ -59,14 +87,19 @@ class IntakeSettings(TenantSettings):
     inbox_ttl_days: int = Field(default=30, ge=1)
 
 
-class WorkerSettings(_Settings):
+class WorkerSettings(TenantSettings):
     leads_table: str
     messages_table: str
     events_table: str
     idempotency_table: str
+    outbox_table: str
+    jobs_queue_url: str
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
-    ghl_location_id: str | None = None
+    #: Absent: the rule-based qualifier answers every lead.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_timeout_seconds: float = Field(default=8.0, gt=0)
 
 
 @lru_cache(maxsize=1)

@@ -1,17 +1,28 @@
-"""What travels on the job queue from the intake to the worker."""
+"""What travels on the job queue from the intake to the worker (and from the worker to itself).
+
+* :class:`Job` (``ghl_event``) — a GHL webhook to apply to lead state and, for inbound
+  messages, to answer.
+* :class:`LyrioFormJob` — a website form: upsert the GHL contact, record the submission, start
+  qualification when the lead consented.
+* :class:`OutreachJob` — a proactive first message that must wait for the lead's
+  quiet-hours-safe window; the worker re-queues it with a delay until the window opens.
+
+Each job's ``id`` is its idempotency key in the worker.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from ghl_ai.forms.lyrio import LyrioForm
 from ghl_ai.webhooks.events import GhlWebhook
 
 
 class Job(BaseModel):
-    """One unit of work. ``id`` is the delivery's dedupe key: the worker's idempotency key."""
+    """A GHL webhook. ``id`` is the delivery's dedupe key."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -19,3 +30,34 @@ class Job(BaseModel):
     kind: Literal["ghl_event"] = "ghl_event"
     received_at: datetime
     event: GhlWebhook
+
+
+class LyrioFormJob(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["lyrio_form"] = "lyrio_form"
+    received_at: datetime
+    location_id: str
+    form: LyrioForm
+
+
+class OutreachJob(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["outreach"] = "outreach"
+    received_at: datetime
+    location_id: str
+    contact_id: str
+    #: Why we write first: contact_created | form | activation_tag
+    reason: str
+
+
+AnyJob = Annotated[Job | LyrioFormJob | OutreachJob, Field(discriminator="kind")]
+_ADAPTER: TypeAdapter[Job | LyrioFormJob | OutreachJob] = TypeAdapter(AnyJob)
+
+
+def parse_job(body: str) -> Job | LyrioFormJob | OutreachJob:
+    """Raises pydantic.ValidationError for a body that is not a job (it ends in the DLQ)."""
+    return _ADAPTER.validate_json(body)

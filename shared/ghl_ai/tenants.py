@@ -1,9 +1,11 @@
 """Per-location configuration and credentials.
 
 A single-location install configures its one location through the environment
-(GHL_LOCATION_ID, GHL_WORKFLOW_SECRET, API_KEY). A multi-location install keeps one item per
-location in the tenants table; secrets are stored there only as SHA-256 digests
-(``workflowSecretSha256``, ``apiKeySha256``) and compared in constant time.
+(GHL_LOCATION_ID, GHL_WORKFLOW_SECRET, API_KEY, LYRIO_SITE_KEY, AGENT_NAME, ...). A
+multi-location install keeps one item per location in the tenants table; secrets are stored
+there only as SHA-256 digests (``workflowSecretSha256``, ``apiKeySha256``, ``siteKeySha256``,
+the last two also indexed to find the location a key belongs to) and compared in constant time.
+The persona and business rules of a location are its :class:`TenantProfile`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,74 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ghl_ai.config import TenantSettings
+from ghl_ai.conversation.model import Persona
+
+_PROFILE_ATTRIBUTES = {
+    # tenants-table attribute: TenantSettings field
+    "agentName": "agent_name",
+    "brokerage": "brokerage",
+    "marketArea": "market_area",
+    "marketAreas": "market_areas",
+    "agentTone": "agent_tone",
+    "allowEmojis": "allow_emojis",
+    "timezone": "location_timezone",
+    "quietHoursStart": "quiet_hours_start",
+    "quietHoursEnd": "quiet_hours_end",
+    "humanPauseMinutes": "human_pause_minutes",
+    "maxVagueAnswers": "max_vague_answers",
+    "pipelineName": "pipeline_name",
+    "stageContacted": "stage_contacted",
+    "stageQualified": "stage_qualified",
+    "activationTag": "activation_tag",
+    "botOffTag": "bot_off_tag",
+}
+
+
+@dataclass(frozen=True)
+class TenantProfile:
+    """A location's persona and business rules."""
+
+    location_id: str
+    persona: Persona
+    timezone: str
+    quiet_hours_start: int
+    quiet_hours_end: int
+    human_pause_minutes: int
+    max_vague_answers: int
+    pipeline_name: str
+    stage_contacted: str
+    stage_qualified: str
+    activation_tag: str
+    bot_off_tag: str
+
+    @classmethod
+    def build(cls, location_id: str, values: dict[str, Any]) -> TenantProfile:
+        areas = tuple(a.strip() for a in str(values["market_areas"]).split(",") if a.strip())
+        return cls(
+            location_id=location_id,
+            persona=Persona(
+                agent_name=str(values["agent_name"]),
+                brokerage=str(values["brokerage"]),
+                market_area=str(values["market_area"]),
+                tone=str(values["agent_tone"]),
+                allow_emojis=bool(values["allow_emojis"]),
+                areas=areas,
+            ),
+            timezone=str(values["location_timezone"]),
+            quiet_hours_start=int(values["quiet_hours_start"]),
+            quiet_hours_end=int(values["quiet_hours_end"]),
+            human_pause_minutes=int(values["human_pause_minutes"]),
+            max_vague_answers=int(values["max_vague_answers"]),
+            pipeline_name=str(values["pipeline_name"]),
+            stage_contacted=str(values["stage_contacted"]),
+            stage_qualified=str(values["stage_qualified"]),
+            activation_tag=str(values["activation_tag"]).lower(),
+            bot_off_tag=str(values["bot_off_tag"]).lower(),
+        )
 
 
 def digest(secret: str) -> str:
@@ -34,10 +101,9 @@ class TenantDirectory:
         if s.ghl_location_id and location_id == s.ghl_location_id:
             return {
                 "locationId": location_id,
-                "workflowSecretSha256": digest(s.ghl_workflow_secret.get_secret_value())
-                if s.ghl_workflow_secret
-                else None,
-                "apiKeySha256": digest(s.api_key.get_secret_value()) if s.api_key else None,
+                "workflowSecretSha256": _digest_of(s.ghl_workflow_secret),
+                "apiKeySha256": _digest_of(s.api_key),
+                "siteKeySha256": _digest_of(s.lyrio_site_key),
             }
         if not (s.tenants_table and self._dynamodb):
             return None
@@ -64,3 +130,46 @@ class TenantDirectory:
 
     def api_key_matches(self, location_id: str, presented: str | None) -> bool:
         return self._matches(location_id, "apiKeySha256", presented)
+
+    def location_for_api_key(self, presented: str | None) -> str | None:
+        """The location an API key belongs to (read routes), or None."""
+        return self._location_for("apiKeySha256", "byApiKey", presented)
+
+    def location_for_site_key(self, presented: str | None) -> str | None:
+        """The location a Lyrio site key belongs to (form posts), or None."""
+        return self._location_for("siteKeySha256", "bySiteKey", presented)
+
+    def _location_for(self, attribute: str, index: str, presented: str | None) -> str | None:
+        if not presented:
+            return None
+        s = self._settings
+        if s.ghl_location_id and self._matches(s.ghl_location_id, attribute, presented):
+            return s.ghl_location_id
+        if not (s.tenants_table and self._dynamodb):
+            return None
+        response = self._dynamodb.query(
+            TableName=s.tenants_table,
+            IndexName=index,
+            KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": attribute},
+            ExpressionAttributeValues={":v": {"S": digest(presented)}},
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return items[0]["locationId"]["S"] if items else None
+
+    def profile(self, location_id: str) -> TenantProfile:
+        """The location's persona and rules: the tenants-table item's attributes where set,
+        else the environment's values (TenantSettings defaults)."""
+        values = self._settings.model_dump()
+        s = self._settings
+        if not (s.ghl_location_id and location_id == s.ghl_location_id):
+            item = self._tenant(location_id) or {}
+            for attribute, name in _PROFILE_ATTRIBUTES.items():
+                if item.get(attribute) not in (None, ""):
+                    values[name] = item[attribute]
+        return TenantProfile.build(location_id, values)
+
+
+def _digest_of(secret: Any) -> str | None:
+    return digest(secret.get_secret_value()) if secret else None
