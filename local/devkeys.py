@@ -23,6 +23,8 @@ PUBLIC_KEY_PEM = (
 WORKFLOW_SECRET = "local-dev-workflow-secret"  # noqa: S105 - documented local-only value
 #: Read-route key used by the local stack.
 API_KEY = "local-dev-api-key"
+#: Lyrio site key (X-Site-Key / siteKey) the local stack and the form samples use.
+SITE_KEY = "local-dev-lyrio-site-key"
 
 
 def sign(body: bytes, key: Ed25519PrivateKey = PRIVATE_KEY) -> str:

@@ -1,11 +1,14 @@
-"""Write the sample events in events/ from the GHL payloads in tests/fixtures/ghl/.
+"""Write the sample events in events/ from the GHL payloads in tests/fixtures/ghl/ (and the
+API samples defined here: Lyrio forms, a lead read).
 
     python -m local.events          # regenerate events/
     python -m local.events --check  # exit 1 if events/ is out of date (tests run this)
 
 events/intake/*.json   API Gateway HTTP API (v2) events for IntakeFunction, signed with the
                        local development key (local/devkeys.py); the workflow sample carries
-                       the local workflow secret.
+                       the local workflow secret. ``API_SAMPLES`` are the website's form
+                       posts (JSON and form-encoded, with the local site key) and a lead read
+                       (with the local API key).
 events/worker/*.json   SQS events for WorkerFunction, each carrying one job.
 events/env.json        `sam local invoke --env-vars` values that make the samples verify.
 """
@@ -17,6 +20,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from ghl_ai.jobs import Job
 from ghl_ai.webhooks.events import parse_marketplace_webhook
@@ -30,6 +34,38 @@ WORKFLOW_FIXTURE = "workflow_webhook_tag_trigger.json"
 #: Fixed so regenerated files are byte-identical.
 RECEIVED_AT = datetime(2026, 11, 20, 15, 4, 5, tzinfo=UTC)
 WORKER_SAMPLES = ("contact_create.json", "inbound_sms.json", "contact_dnd_update.json")
+#: The lead the read sample asks for: the workflow fixture's contact, in the configured location.
+LEAD_READ_CONTACT_ID = "gxGfB9wxEy3anxbHB4nT"
+#: A buyer's form as the agent's website posts it (fictional name, 555-01xx number).
+LYRIO_FORM = {
+    "first_name": "Maria",
+    "last_name": "Gonzalez",
+    "email": "maria.gonzalez@example.com",
+    "phone": "(512) 555-0147",
+    "intent": "buy",
+    "budget": "$450k to $550k",
+    "timeline": "within 3 months",
+    "message": "We'd love to see the house on Oak Street this weekend.",
+    "listing_id": "ATX-1001",
+    "consent": True,
+    "source_page": "https://lyrio.example.com/listings/ATX-1001",
+    "utm_source": "google",
+    "website": "",
+}
+#: A seller's form the way an HTML form posts it: camelCase names, the site key as a field,
+#: the consent checkbox as "on".
+LYRIO_FORM_ENCODED = {
+    "siteKey": devkeys.SITE_KEY,
+    "firstName": "Derek",
+    "lastName": "Olsen",
+    "phone": "512-555-0199",
+    "intent": "selling",
+    "timeline": "next spring",
+    "message": "Thinking about selling our 3-bed in Mueller.",
+    "consent": "on",
+    "sourcePage": "https://lyrio.example.com/sell",
+    "website": "",
+}
 
 
 def _stable(event: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +83,48 @@ def intake_event(fixture: str) -> dict[str, Any]:
         return _stable(http_event("POST", "/webhooks/ghl/workflow", raw, headers))
     headers["x-ghl-signature"] = devkeys.sign(raw)
     return _stable(http_event("POST", "/webhooks/ghl", raw, headers))
+
+
+def form_json_event() -> dict[str, Any]:
+    headers = {
+        "content-type": "application/json",
+        "x-site-key": devkeys.SITE_KEY,
+        "origin": "https://lyrio.example.com",
+        "user-agent": "Mozilla/5.0",
+    }
+    raw = json.dumps(LYRIO_FORM).encode()
+    return _stable(http_event("POST", "/forms/lyrio", raw, headers))
+
+
+def form_urlencoded_event() -> dict[str, Any]:
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "origin": "https://lyrio.example.com",
+        "user-agent": "Mozilla/5.0",
+    }
+    raw = urlencode(LYRIO_FORM_ENCODED).encode()
+    return _stable(http_event("POST", "/forms/lyrio", raw, headers))
+
+
+def lead_read_event() -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {devkeys.API_KEY}", "user-agent": "curl/8.5.0"}
+    event = http_event(
+        "GET",
+        f"/leads/{LEAD_READ_CONTACT_ID}",
+        None,
+        headers,
+        route_key="GET /leads/{contactId}",
+    )
+    event["pathParameters"] = {"contactId": LEAD_READ_CONTACT_ID}
+    return _stable(event)
+
+
+#: events/intake samples that are not GHL fixtures: what each route's other callers send.
+API_SAMPLES = {
+    "lyrio_form_json.json": form_json_event,
+    "lyrio_form_urlencoded.json": form_urlencoded_event,
+    "lead_read.json": lead_read_event,
+}
 
 
 def worker_event(fixture: str) -> dict[str, Any]:
@@ -79,6 +157,8 @@ def render() -> dict[Path, str]:
     files: dict[Path, str] = {}
     for fixture in sorted(p.name for p in FIXTURES.glob("*.json")):
         files[EVENTS / "intake" / fixture] = json.dumps(intake_event(fixture), indent=2) + "\n"
+    for name, build in API_SAMPLES.items():
+        files[EVENTS / "intake" / name] = json.dumps(build(), indent=2) + "\n"
     for fixture in WORKER_SAMPLES:
         files[EVENTS / "worker" / fixture] = json.dumps(worker_event(fixture), indent=2) + "\n"
     workflow = json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())
@@ -87,6 +167,8 @@ def render() -> dict[Path, str]:
             "GHL_WEBHOOK_PUBLIC_KEY": devkeys.PUBLIC_KEY_PEM,
             "GHL_WORKFLOW_SECRET": devkeys.WORKFLOW_SECRET,
             "GHL_LOCATION_ID": workflow["location"]["id"],
+            "API_KEY": devkeys.API_KEY,
+            "LYRIO_SITE_KEY": devkeys.SITE_KEY,
         }
     }
     files[EVENTS / "env.json"] = json.dumps(env, indent=2) + "\n"

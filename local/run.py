@@ -111,6 +111,16 @@ def main() -> int:
         os.environ.get("GHL_WORKFLOW_SECRET") or devkeys.WORKFLOW_SECRET
     )
     parameters["ApiKey"] = os.environ.get("API_KEY") or devkeys.API_KEY
+    parameters["LyrioSiteKey"] = os.environ.get("LYRIO_SITE_KEY") or devkeys.SITE_KEY
+    parameters["AnthropicApiKey"] = os.environ.get("ANTHROPIC_API_KEY", "")
+    parameters["AnthropicModel"] = os.environ.get("ANTHROPIC_MODEL", "claude-sonnet-4-5")
+    # The demo persona (a location's own values come from its tenants-table item).
+    parameters["AgentName"] = os.environ.get("AGENT_NAME", "Jorge")
+    parameters["Brokerage"] = os.environ.get("BROKERAGE", "Sunbelt Realty")
+    parameters["MarketArea"] = os.environ.get("MARKET_AREA", "Austin")
+    parameters["MarketAreas"] = os.environ.get(
+        "MARKET_AREAS", "Westlake,Round Rock,Cedar Park,Mueller,South Congress,Pflugerville"
+    )
     parameters["GhlLocationId"] = os.environ.get("GHL_LOCATION_ID") or _demo_location()
 
     # All functions share this process; their variables must agree where names overlap.
@@ -177,6 +187,10 @@ def main() -> int:
     workers = ", ".join(f"{c.function_name} ← {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
     _say(f"  workers      {workers}")
     _say(f"  {ghl_line}")
+    if parameters["AnthropicApiKey"]:
+        _say(f"  replies      Claude ({parameters['AnthropicModel']})")
+    else:
+        _say("  replies      rule-based qualifier (set ANTHROPIC_API_KEY for Claude)")
     if dev_key:
         _say("  signatures   local development key (GHL_WEBHOOK_PUBLIC_KEY unset).")
         _say("               Sign a payload with:")

@@ -163,6 +163,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "GhlWorkflowSecret": devkeys.WORKFLOW_SECRET,
             "GhlLocationId": LOCATION_ID,
             "ApiKey": devkeys.API_KEY,
+            "LyrioSiteKey": devkeys.SITE_KEY,
         }
         for function in ("IntakeFunction", "WorkerFunction"):
             for key, value in function_environment(

@@ -1,8 +1,10 @@
 """Intake Lambda (API Gateway HTTP API → FastAPI via Mangum).
 
-Thin by design: verify, parse, dedupe, hand to :class:`ghl_ai.intake.WebhookIntake`, map the
-outcome to HTTP. Domain errors are mapped to status codes here and only here. Heavy libraries
-(anthropic, scikit-learn) are never imported on this path.
+Thin by design: verify, parse, dedupe, hand to the domain (:class:`ghl_ai.intake.WebhookIntake`
+for GHL webhooks, :class:`ghl_ai.forms.intake.FormIntake` for Lyrio forms,
+:class:`ghl_ai.leads.view.LeadReader` for lead reads), map the outcome to HTTP. Domain errors
+are mapped to status codes here and only here. Heavy libraries (anthropic, scikit-learn) are
+never imported on this path.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from ghl_ai.adapters.dynamo import BehaviourEventStore, WebhookInbox
+from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore, WebhookInbox
 from ghl_ai.adapters.queue import JobQueue
+from ghl_ai.adapters.ratelimit import FixedWindowLimiter
 from ghl_ai.config import ConfigurationError, IntakeSettings, intake_settings
 from ghl_ai.errors import (
     DuplicateInProgress,
@@ -34,7 +37,9 @@ from ghl_ai.errors import (
     SchemaError,
     Unauthorized,
 )
+from ghl_ai.forms import intake as forms
 from ghl_ai.intake import WebhookIntake
+from ghl_ai.leads.view import InvalidApiKey, LeadNotFound, LeadReader
 from ghl_ai.observability import logger, metrics
 from ghl_ai.tenants import TenantDirectory
 from ghl_ai.webhooks.events import (
@@ -53,13 +58,24 @@ class Dependencies:
     def __init__(self, settings: IntakeSettings) -> None:
         dynamodb = boto3.client("dynamodb")
         sqs = boto3.client("sqs")
+        jobs = JobQueue(sqs, settings.jobs_queue_url)
         self.settings = settings
         self.verifier = WebhookVerifier(settings.ghl_webhook_public_key)
         self.tenants = TenantDirectory(settings, dynamodb)
         self.intake = WebhookIntake(
             WebhookInbox(dynamodb, settings.webhooks_table),
             BehaviourEventStore(dynamodb, settings.events_table),
-            JobQueue(sqs, settings.jobs_queue_url),
+            jobs,
+        )
+        self.forms = forms.FormIntake(
+            jobs,
+            FixedWindowLimiter(
+                dynamodb, settings.rate_limits_table, limit=settings.form_rate_limit_per_hour
+            ),
+        )
+        self.leads = LeadReader(
+            LeadStore(dynamodb, settings.leads_table),
+            MessageStore(dynamodb, settings.messages_table),
         )
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="dedupe_key",
@@ -79,13 +95,29 @@ class Dependencies:
         def accept_once(event: GhlWebhook) -> dict[str, str]:
             return self.intake.accept(event).as_response()
 
+        @idempotent_function(
+            data_keyword_argument="submission",
+            persistence_store=persistence,
+            config=self.idempotency_config,
+        )
+        def accept_form_once(submission: forms.FormSubmission) -> dict[str, str]:
+            return self.forms.accept(submission)
+
         self._accept_once = accept_once
+        self._accept_form_once = accept_form_once
 
     def accept(self, event: GhlWebhook) -> dict[str, str]:
         try:
             return self._accept_once(event=event)
         except IdempotencyAlreadyInProgressError:
             raise DuplicateInProgress(event.dedupe_key) from None
+
+    def accept_form(self, submission: forms.FormSubmission) -> dict[str, str]:
+        """Enqueue a form once per dedupe key; a repeat answers ``status: duplicate``."""
+        try:
+            return self._accept_form_once(submission=submission)
+        except IdempotencyAlreadyInProgressError:
+            raise DuplicateInProgress(submission.dedupe_key) from None
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +139,14 @@ async def _invalid_signature(_: Request, exc: InvalidSignature) -> JSONResponse:
     return _error(401, "invalid signature")
 
 
+@app.exception_handler(InvalidApiKey)
+async def _invalid_api_key(_: Request, exc: InvalidApiKey) -> JSONResponse:
+    logger.warning("read rejected: unauthorized", extra={"reason": str(exc)})
+    response = _error(401, str(exc))
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 @app.exception_handler(Unauthorized)
 async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
     logger.warning("request rejected: unauthorized", extra={"reason": str(exc)})
@@ -121,6 +161,32 @@ async def _malformed(_: Request, exc: MalformedBody) -> JSONResponse:
 @app.exception_handler(SchemaError)
 async def _schema(_: Request, exc: SchemaError) -> JSONResponse:
     return _error(422, "invalid payload", details=exc.problems)
+
+
+@app.exception_handler(forms.UnsupportedMediaType)
+async def _unsupported_media(_: Request, exc: forms.UnsupportedMediaType) -> JSONResponse:
+    return _error(415, str(exc))
+
+
+@app.exception_handler(forms.InvalidForm)
+async def _invalid_form(_: Request, exc: forms.InvalidForm) -> JSONResponse:
+    # Field names only: the values are what the visitor typed.
+    logger.info("form rejected: invalid", extra={"fields": [p["field"] for p in exc.problems]})
+    metrics.add_metric(name="LyrioFormInvalid", unit=MetricUnit.Count, value=1)
+    return _error(422, "invalid form", problems=exc.problems)
+
+
+@app.exception_handler(forms.TooManySubmissions)
+async def _too_many(_: Request, exc: forms.TooManySubmissions) -> JSONResponse:
+    metrics.add_metric(name="LyrioFormRateLimited", unit=MetricUnit.Count, value=1)
+    response = _error(429, "too many submissions; retry later", retryAfter=exc.retry_after)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@app.exception_handler(LeadNotFound)
+async def _lead_not_found(_: Request, exc: LeadNotFound) -> JSONResponse:
+    return _error(404, "lead not found")
 
 
 @app.exception_handler(DuplicateInProgress)
@@ -178,6 +244,69 @@ async def workflow_webhook(request: Request) -> JSONResponse:
         raise Unauthorized("invalid workflow secret for this location")
     event = parse_workflow_webhook(payload, raw)
     return _record(d.accept(event), event)
+
+
+def _client_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (``requestContext.http.sourceIp``)."""
+    event = request.scope.get("aws.event") or {}
+    source_ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
+    if source_ip:
+        return str(source_ip)
+    return request.client.host if request.client else "unknown"
+
+
+@app.post("/forms/lyrio")
+async def lyrio_form(request: Request) -> JSONResponse:
+    d = deps()
+    fields = forms.parse_body(await request.body(), request.headers.get("content-type"))
+    site_key = forms.site_key_of(fields, request.headers.get("x-site-key"))
+    location_id = d.tenants.location_for_site_key(site_key)
+    if location_id is None:
+        raise Unauthorized("invalid site key")
+    try:
+        form = d.forms.screen(location_id, _client_ip(request), fields)
+    except forms.TooManySubmissions:
+        logger.warning("form rejected: rate limited", extra={"location_id": location_id})
+        raise
+    if form is None:
+        logger.info("form dropped: honeypot", extra={"location_id": location_id})
+        metrics.add_metric(name="LyrioFormHoneypot", unit=MetricUnit.Count, value=1)
+        decoy = {"status": "accepted", "id": forms.FormIntake.decoy_id(location_id, fields)}
+        return JSONResponse(status_code=202, content=decoy)
+    acceptance = d.accept_form(forms.FormIntake.submission(location_id, form))
+    logger.info(
+        "form accepted",
+        extra={
+            "location_id": location_id,
+            "dedupe_key": acceptance["id"],
+            "status": acceptance["status"],
+            "consent": form.consent,
+        },
+    )
+    metrics.add_metric(name=f"LyrioForm_{acceptance['status']}", unit=MetricUnit.Count, value=1)
+    return JSONResponse(status_code=202, content=acceptance)
+
+
+def _bearer_location(request: Request) -> str:
+    """The location whose API key the request carries (``Authorization: Bearer <key>``)."""
+    scheme, _, key = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise InvalidApiKey("missing API key (Authorization: Bearer <key>)")
+    location_id = deps().tenants.location_for_api_key(key.strip())
+    if location_id is None:
+        raise InvalidApiKey("invalid API key")
+    return location_id
+
+
+@app.get("/leads/{contactId}")
+async def read_lead(request: Request) -> JSONResponse:
+    d = deps()
+    location_id = _bearer_location(request)
+    contact_id = str(request.path_params["contactId"])
+    bot_off_tag = d.tenants.profile(location_id).bot_off_tag
+    view = d.leads.read(location_id, contact_id, bot_off_tag)
+    logger.info("lead read", extra={"location_id": location_id, "contact_id": contact_id})
+    return JSONResponse(status_code=200, content=view)
 
 
 _mangum = Mangum(app, lifespan="off")

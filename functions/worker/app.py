@@ -1,8 +1,10 @@
-"""Worker Lambda (SQS job queue): applies GHL events to lead state.
+"""Worker Lambda (SQS job queue): applies GHL events to lead state and works the conversation.
 
 Powertools BatchProcessor reports partial batch failures (template: ReportBatchItemFailures),
 so one bad message is retried alone and, after maxReceiveCount receives, lands in the DLQ.
-Each job runs at most once to completion: an idempotency record keyed on the job id.
+Each job runs in two idempotent steps keyed on the job id — ``track`` (lead state, history)
+and ``converse`` (reply, write-back) — so a failed reply is retried without counting the
+message twice. The Anthropic SDK is imported only when a key is configured.
 """
 
 from __future__ import annotations
@@ -24,21 +26,61 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore
+from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore, OutboxStore
+from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.config import WorkerSettings, worker_settings
-from ghl_ai.jobs import Job
+from ghl_ai.conversation.engine import ConversationEngine, Outcome
+from ghl_ai.conversation.model import Brain
+from ghl_ai.conversation.rules import RuleBrain
+from ghl_ai.forms.processor import FormProcessor
+from ghl_ai.jobs import Job, LyrioFormJob, OutreachJob, parse_job
+from ghl_ai.leads.events import lead_key, message_of
+from ghl_ai.leads.models import LeadKey
 from ghl_ai.leads.tracker import LeadTracker
 from ghl_ai.observability import logger, metrics
+from ghl_ai.tenants import TenantDirectory
+
+AnyJob = Job | LyrioFormJob | OutreachJob
+
+
+def claude_brain(settings: WorkerSettings) -> Brain | None:
+    if settings.anthropic_api_key is None:
+        return None
+    from ghl_ai.conversation.claude import ClaudeBrain  # imports anthropic: only when used
+
+    return ClaudeBrain(
+        api_key=settings.anthropic_api_key.get_secret_value(),
+        model=settings.anthropic_model,
+        timeout=settings.anthropic_timeout_seconds,
+    )
 
 
 class Dependencies:
     def __init__(self, settings: WorkerSettings) -> None:
         dynamodb = boto3.client("dynamodb")
-        self.tracker = LeadTracker(
-            LeadStore(dynamodb, settings.leads_table),
-            MessageStore(dynamodb, settings.messages_table),
-            BehaviourEventStore(dynamodb, settings.events_table),
-        )
+        leads = LeadStore(dynamodb, settings.leads_table)
+        messages = MessageStore(dynamodb, settings.messages_table)
+        events = BehaviourEventStore(dynamodb, settings.events_table)
+        self.tracker = LeadTracker(leads, messages, events)
+        self.tenants = TenantDirectory(settings, dynamodb)
+        self.engine: ConversationEngine | None = None
+        self.forms: FormProcessor | None = None
+        if settings.ghl_api_token is not None:
+            ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
+            self.engine = ConversationEngine(
+                leads=leads,
+                messages=messages,
+                outbox=OutboxStore(dynamodb, settings.outbox_table),
+                ghl=ghl,
+                tenants=self.tenants,
+                jobs=JobQueue(boto3.client("sqs"), settings.jobs_queue_url),
+                rules=RuleBrain(),
+                claude=claude_brain(settings),
+            )
+            self.forms = FormProcessor(ghl, leads, events)
+        else:
+            logger.warning("GHL_API_TOKEN is not set: leads are tracked but not answered")
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="id",
             raise_on_no_idempotency_key=True,
@@ -47,17 +89,52 @@ class Dependencies:
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table, boto3_client=dynamodb
         )
-
-        @idempotent_function(
+        once = idempotent_function(
             data_keyword_argument="job",
             persistence_store=persistence,
             config=self.idempotency_config,
         )
-        def handle_once(job: Job) -> dict[str, str]:
+
+        # Two steps, two idempotency records (Powertools keys them by function name).
+        @once
+        def track(job: Job) -> dict[str, str]:
             outcome = self.tracker.handle(job)
             return {"action": outcome.action, "detail": outcome.detail}
 
-        self.handle_once = handle_once
+        @once
+        def converse(job: AnyJob) -> dict[str, str]:
+            outcome = self._converse(job)
+            return {"action": outcome.action, "reason": outcome.reason}
+
+        self.track = track
+        self.converse = converse
+
+    def _converse(self, job: AnyJob) -> Outcome:
+        engine = self.engine
+        if engine is None:
+            return Outcome("skipped", "no GHL token")
+        if isinstance(job, OutreachJob):
+            return engine.start(LeadKey(job.location_id, job.contact_id), job.reason)
+        if isinstance(job, LyrioFormJob):
+            assert self.forms is not None
+            key, context = self.forms.handle(job)
+            if not job.form.consent:
+                return Outcome("skipped", "no consent to text")
+            return engine.start(key, "form", context)
+        event, key = job.event, lead_key(job.event)
+        if key is None:
+            return Outcome("skipped", "no contact")
+        if event.type == "InboundMessage" and event.direction == "inbound":
+            message = message_of(event, job.received_at)
+            assert message is not None
+            return engine.on_inbound(message)
+        if event.type == "ContactCreate":
+            return engine.start(key, "contact_created")
+        tags = {str(t).lower() for t in event.payload.get("tags") or []}
+        activation = self.tenants.profile(key.location_id).activation_tag
+        if event.type in ("WorkflowWebhook", "ContactTagUpdate") and activation in tags:
+            return engine.start(key, "activation_tag")
+        return Outcome("skipped", f"nothing to say on {event.type}")
 
 
 @lru_cache(maxsize=1)
@@ -68,11 +145,14 @@ def deps() -> Dependencies:
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> dict[str, str]:
+def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         # A body that is not a valid job raises here: retried, then parked in the DLQ.
-        job = Job.model_validate_json(record.body)
-        result = deps().handle_once(job=job)
+        job = parse_job(record.body)
+        tracked: dict[str, str] = {}
+        if isinstance(job, Job):
+            tracked = deps().track(job=job)
+        result = deps().converse(job=job)
     except Exception as exc:
         # Type and ids only: the message text of some errors quotes the body.
         logger.error(
@@ -85,19 +165,22 @@ def record_handler(record: SQSRecord) -> dict[str, str]:
         )
         metrics.add_metric(name="JobsFailed", unit=MetricUnit.Count, value=1)
         raise
-    event = job.event
     logger.info(
         "job done",
         extra={
             "job_id": job.id,
-            "type": event.type,
-            "location_id": event.location_id,
-            "contact_id": event.contact_id,
-            "action": result["action"],
+            "kind": job.kind,
+            "type": job.event.type if isinstance(job, Job) else job.kind,
+            "location_id": job.event.location_id if isinstance(job, Job) else job.location_id,
+            "action": tracked.get("action", "-"),
+            "conversation": result["action"],
+            "reason": result.get("reason", ""),
         },
     )
     metrics.add_metric(name="JobsProcessed", unit=MetricUnit.Count, value=1)
-    return result
+    if result["action"] == "replied":
+        metrics.add_metric(name="RepliesSent", unit=MetricUnit.Count, value=1)
+    return {"action": tracked.get("action", result["action"]), "conversation": result["action"]}
 
 
 @metrics.log_metrics

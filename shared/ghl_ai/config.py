@@ -63,7 +63,7 @@ class TenantSettings(_Settings):
     human_pause_minutes: int = Field(default=120, ge=0)
     #: Vague answers in a row before the AI hands the lead to the agent.
     max_vague_answers: int = Field(default=3, ge=1)
-    pipeline_name: str = "Leads"
+    pipeline_name: str = "Buyer/Seller Leads"
     stage_contacted: str = "Contacted"
     stage_qualified: str = "Qualified"
     activation_tag: str = "needs qualifying"

@@ -10,12 +10,17 @@ import pytest
 from functions.intake import app as intake_app
 from functions.worker import app as worker_app
 from ghl_ai import config
+from ghl_ai.adapters.dynamo import LeadStore
+from ghl_ai.jobs import LyrioFormJob
+from ghl_ai.leads.models import LeadChanges, LeadKey
 from local import events as sample_events
 from local.apigw import LambdaContext, response_json
-from tests.conftest import EVENTS, Stack
+from tests.conftest import EVENTS, LOCATION_ID, Stack
 from tests.support import EXPECTED, inbox_item
 
-INTAKE_SAMPLES = sorted((EVENTS / "intake").glob("*.json"))
+WEBHOOK_SAMPLES = sorted(
+    p for p in (EVENTS / "intake").glob("*.json") if p.name not in sample_events.API_SAMPLES
+)
 WORKER_SAMPLES = sorted((EVENTS / "worker").glob("*.json"))
 
 
@@ -28,11 +33,12 @@ def test_events_are_in_sync_with_the_fixtures() -> None:
 
 
 def test_there_are_samples_for_both_functions() -> None:
-    assert [p.name for p in INTAKE_SAMPLES] == sorted(EXPECTED)
+    names = sorted(p.name for p in (EVENTS / "intake").glob("*.json"))
+    assert names == sorted([*EXPECTED, *sample_events.API_SAMPLES])
     assert WORKER_SAMPLES
 
 
-@pytest.mark.parametrize("path", INTAKE_SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WEBHOOK_SAMPLES, ids=lambda p: p.name)
 def test_each_intake_sample_is_accepted_and_recorded(stack: Stack, path: Path) -> None:
     expected = EXPECTED[path.name]
 
@@ -44,6 +50,42 @@ def test_each_intake_sample_is_accepted_and_recorded(stack: Stack, path: Path) -
     item = inbox_item(stack, expected.location_id, body["id"])
     assert item is not None and item["type"] == expected.type
     assert stack.queue_depth() == (1 if expected.status == "queued" else 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "intent"),
+    [
+        ("lyrio_form_json.json", "+15125550147", "buy"),
+        ("lyrio_form_urlencoded.json", "+15125550199", "sell"),
+    ],
+)
+def test_each_form_sample_is_accepted_and_queued(
+    stack: Stack, name: str, phone: str, intent: str
+) -> None:
+    result = intake_app.handler(load(EVENTS / "intake" / name), LambdaContext("IntakeFunction"))
+
+    body = response_json(result)
+    assert result["statusCode"] == 202, body
+    assert body["status"] == "accepted"
+    response = stack.sqs.receive_message(QueueUrl=stack.resources.queue_urls["JobsQueue"])
+    [job] = [LyrioFormJob.model_validate_json(m["Body"]) for m in response["Messages"]]
+    assert (job.id, job.location_id) == (body["id"], LOCATION_ID)
+    assert (job.form.phone, job.form.intent, job.form.consent) == (phone, intent, True)
+
+
+def test_the_lead_read_sample_returns_the_lead(stack: Stack) -> None:
+    contact_id = sample_events.LEAD_READ_CONTACT_ID
+    LeadStore(stack.dynamodb, stack.resources.tables["LeadsTable"]).apply(
+        LeadKey(LOCATION_ID, contact_id),
+        LeadChanges(set={"firstName": "Jordan", "temperature": "warm"}),
+    )
+
+    result = intake_app.handler(load(EVENTS / "intake" / "lead_read.json"), LambdaContext("x"))
+
+    body = response_json(result)
+    assert result["statusCode"] == 200, body
+    assert (body["contactId"], body["locationId"]) == (contact_id, LOCATION_ID)
+    assert (body["firstName"], body["temperature"]) == ("Jordan", "warm")
 
 
 @pytest.mark.parametrize("path", WORKER_SAMPLES, ids=lambda p: p.name)
@@ -61,8 +103,15 @@ def test_env_json_makes_the_intake_samples_verify(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """events/env.json is what `sam local invoke --env-vars` gets: with only those values
-    (plus the resources), a signed sample and the workflow sample are both accepted."""
-    for variable in ("GHL_WEBHOOK_PUBLIC_KEY", "GHL_WORKFLOW_SECRET", "GHL_LOCATION_ID"):
+    (plus the resources), a signed sample, the workflow sample and a form sample are accepted
+    and the lead read sample is authorised."""
+    for variable in (
+        "GHL_WEBHOOK_PUBLIC_KEY",
+        "GHL_WORKFLOW_SECRET",
+        "GHL_LOCATION_ID",
+        "API_KEY",
+        "LYRIO_SITE_KEY",
+    ):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in load(EVENTS / "env.json")["IntakeFunction"].items():
         monkeypatch.setenv(variable, value)
@@ -72,3 +121,8 @@ def test_env_json_makes_the_intake_samples_verify(
     for name in ("inbound_sms.json", "workflow_webhook_tag_trigger.json"):
         result = intake_app.handler(load(EVENTS / "intake" / name), LambdaContext("IntakeFunction"))
         assert result["statusCode"] == 200, response_json(result)
+    form = load(EVENTS / "intake" / "lyrio_form_urlencoded.json")
+    assert intake_app.handler(form, LambdaContext("IntakeFunction"))["statusCode"] == 202
+    # No lead stored yet: authorised (404), not refused (401).
+    read = intake_app.handler(load(EVENTS / "intake" / "lead_read.json"), LambdaContext("x"))
+    assert read["statusCode"] == 404, response_json(read)

@@ -5,6 +5,7 @@ Tables (template.yaml):
 - messages   PK lead (``loc#contact``), SK ``sentAt#messageId`` — conversation history
 - events     PK lead, SK ``timestamp#eventId``                 — behaviour events
 - webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay)
+- outbox     PK id, TTL expiresAt                              — one item per side effect
 """
 
 from __future__ import annotations
@@ -251,3 +252,61 @@ class WebhookInbox(_Table):
             ExpressionAttributeValues={":l": {"S": location_id}},
         )
         return [from_item(item) for item in response.get("Items", [])]
+
+
+class OutboxStore(_Table):
+    """Exactly-once side effects (an SMS, a note, a task): each effect is claimed under an id
+    derived from what caused it before it is carried out, with a conditional write. A retry finds
+    the claim and either finishes it (``pending``: carry out the *stored* effect) or skips it
+    (``done``)."""
+
+    def __init__(self, client: Any, table_name: str, ttl_days: int = 30) -> None:
+        super().__init__(client, table_name)
+        self._ttl_days = ttl_days
+
+    def claim(self, effect_id: str, attributes: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The effect's record: the new claim (status ``pending``), or the existing one."""
+        item = {
+            **attributes,
+            "id": effect_id,
+            "status": "pending",
+            "claimedAt": now,
+            "expiresAt": int(now.timestamp()) + self._ttl_days * 86400,
+        }
+        try:
+            self._client.put_item(
+                TableName=self.name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(id)",
+            )
+            return item
+        except self._client.exceptions.ConditionalCheckFailedException:
+            response = self._client.get_item(
+                TableName=self.name, Key={"id": {"S": effect_id}}, ConsistentRead=True
+            )
+            return from_item(response["Item"]) if "Item" in response else item
+
+    def finish(self, effect_id: str, status: str, **attributes: Any) -> None:
+        """Record the outcome: ``done`` or ``uncertain`` (sent, answer lost: never resent)."""
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":s": status}
+        sets = ["#s = :s"]
+        for i, (name, value) in enumerate(attributes.items()):
+            names[f"#a{i}"] = name
+            values[f":a{i}"] = value
+            sets.append(f"#a{i} = :a{i}")
+        self._client.update_item(
+            TableName=self.name,
+            Key={"id": {"S": effect_id}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={
+                k: _serializer.serialize(_plain(v)) for k, v in values.items()
+            },
+        )
+
+    def get(self, effect_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name, Key={"id": {"S": effect_id}}, ConsistentRead=True
+        )
+        return from_item(response["Item"]) if "Item" in response else None

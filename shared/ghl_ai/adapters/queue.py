@@ -10,6 +10,8 @@ class JobQueue:
         self._client = client
         self.url = queue_url
 
-    def send(self, body: str) -> str:
-        """Enqueue one job; returns the SQS message id."""
-        return self._client.send_message(QueueUrl=self.url, MessageBody=body)["MessageId"]
+    def send(self, body: str, delay_seconds: int = 0) -> str:
+        """Enqueue one job (visible after ``delay_seconds``, at most 900); returns the SQS
+        message id."""
+        extra = {"DelaySeconds": min(max(delay_seconds, 0), 900)} if delay_seconds else {}
+        return self._client.send_message(QueueUrl=self.url, MessageBody=body, **extra)["MessageId"]

@@ -1,0 +1,566 @@
+"""The conversation engine: for each inbound message (or a reason to write first) it decides
+whether to answer at all, asks a brain what to say, sends the reply exactly once and writes the
+results back into GHL and into the lead's state.
+
+Order of work for an inbound message, and why:
+
+1. Compliance keywords first: an opt-out is honoured before anything else (no reply, SMS DND
+   set in GHL, tagged); START / UNSTOP opts back in.
+2. Gates: opted out, DND for the channel, the bot-off tag, handed off to the agent, a human
+   wrote recently (pause). A gated message is still recorded (the tracker did it) but not
+   answered.
+3. Decide (Claude when configured, the rule-based qualifier on any Claude failure), then claim
+   the reply in the outbox under the inbound message's id *with the decision*, then send. A
+   retry (SQS redelivery, Lambda timeout) finds the claim and re-sends the stored reply only if
+   it was never sent; it never asks the model again and never answers twice.
+4. GHL write-back (fields, tags, note, opportunity, task), then the lead's state is saved — last,
+   so that a failed write-back is retried from the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
+from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.adapters.queue import JobQueue
+from ghl_ai.conversation import compliance
+from ghl_ai.conversation.model import (
+    Answer,
+    Brain,
+    Decision,
+    Extraction,
+    FieldName,
+    HistoryLine,
+    Turn,
+)
+from ghl_ai.conversation.qualification import (
+    describe,
+    is_qualified,
+    merge,
+    missing_fields,
+    temperature,
+)
+from ghl_ai.conversation.rules import handoff_reply
+from ghl_ai.conversation.writeback import HANDOFF_TAG, OPTED_OUT_TAG, GhlWriteBack
+from ghl_ai.errors import GhlApiError
+from ghl_ai.jobs import OutreachJob
+from ghl_ai.leads.models import LeadChanges, LeadKey, Message, sms_blocked
+from ghl_ai.observability import logger
+from ghl_ai.tenants import TenantDirectory, TenantProfile
+from ghl_ai.webhooks.events import utcnow
+
+#: Channels the AI answers on. Other channels are recorded, never answered by the AI.
+REPLY_CHANNELS = frozenset({"SMS"})
+OPT_IN_REPLY = "You're opted back in. Reply STOP at any time to opt out."
+_MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the engine did with one message or outreach (logged, asserted by tests)."""
+
+    action: str  # replied | skipped | held | opted_out | opted_in | handed_off
+    reason: str = ""
+    reply: str | None = None
+    temperature: str | None = None
+    source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ConversationEngine:
+    def __init__(
+        self,
+        *,
+        leads: LeadStore,
+        messages: MessageStore,
+        outbox: OutboxStore,
+        ghl: GhlClient,
+        tenants: TenantDirectory,
+        jobs: JobQueue,
+        rules: Brain,
+        claude: Brain | None = None,
+        writeback: GhlWriteBack | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._leads = leads
+        self._messages = messages
+        self._outbox = outbox
+        self._ghl = ghl
+        self._tenants = tenants
+        self._jobs = jobs
+        self._rules = rules
+        self._claude = claude
+        self._writeback = writeback or GhlWriteBack(ghl)
+        self._clock = clock
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def on_inbound(self, message: Message) -> Outcome:
+        """Answer (or not) one inbound message the tracker has just recorded."""
+        key = message.lead
+        profile = self._tenants.profile(key.location_id)
+        lead = self._lead(key)
+        text = message.body or ""
+        if compliance.is_opt_out(text):
+            return self._opt_out(key, lead)
+        if compliance.is_opt_in(text, opted_out=bool(lead.get("optedOut"))):
+            return self._opt_in(key, lead, message)
+        if message.channel not in REPLY_CHANNELS:
+            return Outcome("skipped", f"channel {message.channel}")
+        gate = self._gate(lead, profile)
+        if gate:
+            return Outcome("skipped", gate)
+        history = self._history(key, lead, exclude=message.message_id)
+        return self._turn(
+            key,
+            lead,
+            profile,
+            effect_id=f"reply:{key.location_id}:{message.message_id}",
+            inbound=text,
+            history=history,
+        )
+
+    def start(self, key: LeadKey, reason: str, context: dict[str, Any] | None = None) -> Outcome:
+        """Write first (speed to lead): a new contact, a form, an activation tag. Held until the
+        lead's quiet-hours-safe window opens; never sent twice, never to a lead we already
+        talk to."""
+        profile = self._tenants.profile(key.location_id)
+        lead = self._lead(key)
+        gate = self._gate(lead, profile)
+        if gate:
+            return Outcome("skipped", gate)
+        if lead.get("firstOutboundAt") or lead.get("lastOutboundAt") or lead.get("messagesIn"):
+            return Outcome("skipped", "already in conversation")
+        if not lead.get("phone"):
+            return Outcome("skipped", "no phone")
+        now = self._clock()
+        tz = compliance.zone(lead.get("timezone"), profile.timezone)
+        opens = compliance.next_allowed(now, tz, profile.quiet_hours_start, profile.quiet_hours_end)
+        if opens > now:
+            delay = min(_MAX_DELAY_SECONDS, int((opens - now).total_seconds()) + 1)
+            job = OutreachJob(
+                id=f"outreach:{key.location_id}:{key.contact_id}:{int(now.timestamp())}",
+                received_at=now,
+                location_id=key.location_id,
+                contact_id=key.contact_id,
+                reason=reason,
+            )
+            self._jobs.send(job.model_dump_json(), delay_seconds=delay)
+            return Outcome("held", f"quiet hours until {iso(opens)}", extra={"delay": delay})
+        context = {"first_name": lead.get("firstName"), **(context or {})}
+        return self._turn(
+            key,
+            lead,
+            profile,
+            effect_id=f"first:{key.location_id}:{key.contact_id}",
+            inbound=None,
+            history=[],
+            context=context,
+        )
+
+    # -- one turn ----------------------------------------------------------------------------
+
+    def _turn(
+        self,
+        key: LeadKey,
+        lead: dict[str, Any],
+        profile: TenantProfile,
+        *,
+        effect_id: str,
+        inbound: str | None,
+        history: list[HistoryLine],
+        context: dict[str, Any] | None = None,
+    ) -> Outcome:
+        now = self._clock()
+        answers = _answers(lead.get("answers"))
+        intent = lead.get("intent")
+        claim = self._outbox.get(effect_id)
+        if claim is not None and claim.get("decision"):
+            decision = _decision_from(claim["decision"])
+        else:
+            turn = Turn(
+                persona=profile.persona,
+                now=now,
+                intent=intent,
+                answers=answers,
+                last_asked=lead.get("lastAskedField"),
+                missing=missing_fields(intent, answers),
+                history=history,
+                inbound=inbound,
+                first_contact=not lead.get("firstOutboundAt")
+                and not any(h.direction == "outbound" for h in history),
+                vague_streak=int(lead.get("vagueStreak") or 0),
+                context=context or {},
+            )
+            decision = self._decide(turn)
+            vague = int(lead.get("vagueStreak") or 0) + 1 if decision.extraction.vague else 0
+            if vague >= profile.max_vague_answers and not decision.extraction.handoff_requested:
+                # Looping on vague answers helps nobody: hand the lead to the agent.
+                extraction = decision.extraction.model_copy(update={"handoff_requested": True})
+                decision = Decision(
+                    reply=handoff_reply(profile.persona.agent_name),
+                    extraction=extraction,
+                    asked=None,
+                    source=decision.source,
+                    usage=decision.usage,
+                )
+            claim = self._outbox.claim(
+                effect_id,
+                {
+                    "kind": "sms",
+                    "locationId": key.location_id,
+                    "contactId": key.contact_id,
+                    "decision": _decision_to(decision),
+                },
+                now,
+            )
+            decision = _decision_from(claim["decision"])
+        sent = self._send(key, effect_id, claim, decision.reply)
+
+        extraction = decision.extraction
+        if extraction.intent and (intent is None or extraction.intent_confidence >= 0.6):
+            intent = extraction.intent
+        merged = merge(answers, extraction.answers)
+        temp = temperature(intent, merged)
+        qualified = is_qualified(intent, merged)
+        handoff = extraction.handoff_requested
+        vague = int(lead.get("vagueStreak") or 0) + 1 if extraction.vague else 0
+
+        self._write_back(
+            key, lead, profile, intent, merged, temp, qualified, handoff, now, effect_id
+        )
+
+        changes = LeadChanges(
+            set={
+                "answers": {n: a.model_dump() for n, a in merged.items()},
+                "temperature": temp,
+                "lastAskedField": decision.asked,
+                "vagueStreak": vague,
+                "updatedAt": now,
+            }
+        )
+        if intent:
+            changes.set["intent"] = intent
+            changes.set["intentConfidence"] = max(
+                extraction.intent_confidence, float(lead.get("intentConfidence") or 0)
+            )
+        if sent:
+            changes.set["lastOutboundAt"] = now
+            changes.set_if_absent["firstOutboundAt"] = now
+        if qualified:
+            changes.set_if_absent["qualifiedAt"] = now
+        if handoff:
+            changes.set["handedOff"] = True
+            changes.set["handedOffAt"] = now
+        self._leads.apply(key, changes)
+        if sent:
+            self._messages.put(
+                Message(
+                    lead=key,
+                    message_id=str(claim.get("messageId") or effect_id),
+                    direction="outbound",
+                    channel="SMS",
+                    body=decision.reply,
+                    sent_at=now,
+                    source="ai",
+                )
+            )
+        action = "handed_off" if handoff else ("replied" if sent else "skipped")
+        return Outcome(
+            action,
+            "" if sent else "reply not sent",
+            reply=decision.reply if sent else None,
+            temperature=temp,
+            source=decision.source,
+        )
+
+    def _decide(self, turn: Turn) -> Decision:
+        if self._claude is not None:
+            try:
+                return self._claude.decide(turn)
+            except Exception as exc:  # any failure: the rule-based path answers
+                logger.warning(
+                    "Claude failed; the rule-based qualifier answers",
+                    extra={"error_type": type(exc).__name__},
+                )
+        return self._rules.decide(turn)
+
+    def _send(self, key: LeadKey, effect_id: str, claim: dict[str, Any], body: str) -> bool:
+        """Send the claimed reply unless it was sent already. True when it is (now) sent."""
+        status = claim.get("status")
+        if status == "done":
+            return True
+        if status in ("failed", "uncertain"):
+            return False
+        try:
+            result = self._ghl.send_message(key.contact_id, body, "SMS")
+        except GhlApiError as exc:
+            if exc.retryable:
+                # GHL did not take it (429 / 5xx before processing / connection): the claim
+                # stays pending with the same text and the job is retried.
+                raise
+            logger.error(
+                "GHL refused the reply",
+                extra={"status": exc.status, "contact_id": key.contact_id},
+            )
+            self._outbox.finish(effect_id, "failed", error=exc.status)
+            return False
+        claim["messageId"] = result.get("messageId")
+        self._outbox.finish(
+            effect_id, "done", messageId=result.get("messageId"), sentAt=self._clock()
+        )
+        return True
+
+    # -- write-back --------------------------------------------------------------------------
+
+    def _write_back(
+        self,
+        key: LeadKey,
+        lead: dict[str, Any],
+        profile: TenantProfile,
+        intent: str | None,
+        answers: dict[str, Answer],
+        temp: str,
+        qualified: bool,
+        handoff: bool,
+        now: datetime,
+        effect_id: str,
+    ) -> None:
+        loc, contact = key.location_id, key.contact_id
+        wb = self._writeback
+        changed = {n: a for n, a in answers.items() if _answers(lead.get("answers")).get(n) != a}
+        extra: dict[str, Any] = {}
+        if intent and intent != lead.get("intent"):
+            extra["intent"] = intent
+        if temp != lead.get("temperature"):
+            extra["temperature"] = temp
+            wb.set_temperature_tag(contact, temp)  # type: ignore[arg-type]
+        if changed or extra:
+            wb.write_fields(loc, contact, changed, extra)
+        name = _display_name(lead)
+        title = f"{name} ({intent})" if intent else name
+        if not lead.get("firstOutboundAt"):
+            wb.move_opportunity(loc, contact, profile.pipeline_name, profile.stage_contacted, title)
+        if qualified and not lead.get("qualifiedAt"):
+            summary = summarise(intent, answers)
+            wb.write_fields(loc, contact, {}, {"summary": summary})
+            self._once(
+                f"note:qualified:{loc}:{contact}", lambda: self._ghl.add_note(contact, summary)
+            )
+            wb.move_opportunity(loc, contact, profile.pipeline_name, profile.stage_qualified, title)
+        if temp == "hot" and lead.get("temperature") != "hot":
+            self._once(
+                f"task:hot:{loc}:{contact}",
+                lambda: self._ghl.create_task(
+                    contact,
+                    f"Call {name}: hot lead",
+                    now + timedelta(hours=1),
+                    summarise(intent, answers),
+                ),
+            )
+        if handoff and not lead.get("handedOff"):
+            wb.add_tags(contact, HANDOFF_TAG)
+            self._once(
+                f"task:handoff:{loc}:{contact}",
+                lambda: self._ghl.create_task(
+                    contact,
+                    f"Call {name}: asked to talk to a person",
+                    now + timedelta(minutes=15),
+                    summarise(intent, answers),
+                ),
+            )
+
+    def _once(self, effect_id: str, effect: Callable[[], Any]) -> None:
+        claim = self._outbox.claim(effect_id, {"kind": effect_id.split(":", 1)[0]}, self._clock())
+        if claim.get("status") == "done":
+            return
+        effect()
+        self._outbox.finish(effect_id, "done")
+
+    # -- compliance --------------------------------------------------------------------------
+
+    def _opt_out(self, key: LeadKey, lead: dict[str, Any]) -> Outcome:
+        now = self._clock()
+        if not lead.get("ghlMissing"):
+            self._ghl.update_contact(key.contact_id, {"dndSettings": {"SMS": {"status": "active"}}})
+            self._ghl.add_tags(key.contact_id, [OPTED_OUT_TAG])
+        self._leads.apply(key, LeadChanges(set={"optedOut": True, "optedOutAt": now}))
+        return Outcome("opted_out", "carrier keyword")
+
+    def _opt_in(self, key: LeadKey, lead: dict[str, Any], message: Message) -> Outcome:
+        if lead.get("ghlMissing"):
+            return Outcome("skipped", "contact not found in GHL")
+        now = self._clock()
+        self._ghl.update_contact(key.contact_id, {"dndSettings": {"SMS": {"status": "inactive"}}})
+        self._ghl.remove_tags(key.contact_id, [OPTED_OUT_TAG])
+        channels = dict(lead.get("dndChannels") or {})
+        channels["SMS"] = "inactive"
+        self._leads.apply(
+            key, LeadChanges(set={"optedOut": False, "optedInAt": now, "dndChannels": channels})
+        )
+        effect_id = f"reply:{key.location_id}:{message.message_id}"
+        claim = self._outbox.claim(
+            effect_id,
+            {"kind": "sms", "decision": _decision_to(_fixed(OPT_IN_REPLY))},
+            now,
+        )
+        sent = self._send(key, effect_id, claim, OPT_IN_REPLY)
+        return Outcome("opted_in", reply=OPT_IN_REPLY if sent else None)
+
+    def _gate(self, lead: dict[str, Any], profile: TenantProfile) -> str | None:
+        """Why the AI must not write to this lead now, or None."""
+        if lead.get("ghlMissing"):
+            return "contact not found in GHL"
+        if lead.get("optedOut"):
+            return "opted out"
+        if sms_blocked(lead, "SMS"):
+            return "DND for SMS"
+        if profile.bot_off_tag in {str(t).lower() for t in lead.get("tags") or []}:
+            return f"tag {profile.bot_off_tag}"
+        if lead.get("handedOff"):
+            return "handed off to the agent"
+        human = lead.get("lastHumanOutboundAt")
+        if human and profile.human_pause_minutes:
+            at = datetime.fromisoformat(str(human).replace("Z", "+00:00"))
+            if self._clock() - at < timedelta(minutes=profile.human_pause_minutes):
+                return "a human is in the conversation"
+        return None
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _lead(self, key: LeadKey) -> dict[str, Any]:
+        """The lead's record, completed from GHL the first time we work it (name, phone, tags,
+        DND, time zone)."""
+        lead = self._leads.get(key) or {}
+        if lead.get("ghlSyncedAt"):
+            return lead
+        try:
+            contact = self._ghl.get_contact(key.contact_id)
+        except GhlApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+            return {**lead, "ghlMissing": True}
+        changes = LeadChanges(set={"ghlSyncedAt": self._clock()})
+        for ours, theirs in (
+            ("firstName", "firstName"),
+            ("lastName", "lastName"),
+            ("name", "contactName"),
+            ("phone", "phone"),
+            ("email", "email"),
+            ("timezone", "timezone"),
+        ):
+            if contact.get(theirs) and not lead.get(ours):
+                changes.set[ours] = contact[theirs]
+        tags = sorted(
+            {str(t).lower() for t in contact.get("tags") or []} | set(lead.get("tags") or [])
+        )
+        changes.set["tags"] = tags
+        if "dnd" in contact:
+            changes.set["dnd"] = bool(contact["dnd"])
+        if isinstance(contact.get("dndSettings"), dict):
+            channels = {
+                ch: str((spec or {}).get("status", "")).lower()
+                for ch, spec in contact["dndSettings"].items()
+                if isinstance(spec, dict)
+            }
+            changes.set["dndChannels"] = {**channels, **(lead.get("dndChannels") or {})}
+        self._leads.apply(key, changes)
+        return self._leads.get(key) or {}
+
+    def _history(self, key: LeadKey, lead: dict[str, Any], exclude: str) -> list[HistoryLine]:
+        rows = [r for r in self._messages.recent(key, 20) if r.get("messageId") != exclude]
+        if not rows and not lead.get("historySyncedAt"):
+            rows = self._ghl_history(key, exclude)
+            self._leads.apply(key, LeadChanges(set={"historySyncedAt": self._clock()}))
+        lines: list[HistoryLine] = []
+        for row in rows:
+            line = HistoryLine(
+                direction="outbound" if row.get("direction") == "outbound" else "inbound",
+                body=str(row.get("body") or ""),
+            )
+            if line.body and not (lines and lines[-1] == line):  # GHL echoes our replies
+                lines.append(line)
+        return lines[-12:]
+
+    def _ghl_history(self, key: LeadKey, exclude: str) -> list[dict[str, Any]]:
+        """Earlier messages from GHL, for a lead we have no history of (oldest first)."""
+        conversations = self._ghl.search_conversations(key.location_id, key.contact_id)
+        if not conversations:
+            return []
+        found = self._ghl.get_conversation_messages(str(conversations[0]["id"]), limit=20)
+        rows = [
+            {"direction": m.get("direction"), "body": m.get("body"), "messageId": m.get("id")}
+            for m in found
+            if m.get("id") != exclude
+        ]
+        rows.sort(key=lambda r: str(r.get("messageId")))
+        return rows
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def summarise(intent: str | None, answers: dict[str, Answer]) -> str:
+    parts = [f"Intent: {intent or 'unknown'}"]
+    for name, answer in answers.items():
+        parts.append(f"{name.replace('_', ' ').capitalize()}: {describe(name, answer.value)}")  # type: ignore[arg-type]
+    return "AI qualification summary. " + "; ".join(parts) + "."
+
+
+def _display_name(lead: dict[str, Any]) -> str:
+    name = lead.get("name") or " ".join(
+        p for p in (lead.get("firstName"), lead.get("lastName")) if p
+    )
+    return str(name or "Lead")
+
+
+def _answers(stored: Any) -> dict[str, Answer]:
+    if not isinstance(stored, dict):
+        return {}
+    answers: dict[str, Answer] = {}
+    for name, raw in stored.items():
+        if isinstance(raw, dict) and "value" in raw:
+            try:
+                answers[name] = Answer.model_validate(_numbers(raw))
+            except ValueError:
+                continue
+    return answers
+
+
+def _numbers(value: Any) -> Any:
+    """DynamoDB Decimals back to int / float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def _fixed(reply: str) -> Decision:
+    return Decision(reply=reply, extraction=Extraction(), asked=None, source="rules")
+
+
+def _decision_to(decision: Decision) -> dict[str, Any]:
+    return {
+        "reply": decision.reply,
+        "asked": decision.asked,
+        "source": decision.source,
+        "extraction": decision.extraction.model_dump_json(),
+    }
+
+
+def _decision_from(stored: dict[str, Any]) -> Decision:
+    asked: FieldName | None = stored.get("asked")
+    return Decision(
+        reply=str(stored["reply"]),
+        extraction=Extraction.model_validate_json(stored["extraction"]),
+        asked=asked,
+        source=stored.get("source", "rules"),
+    )

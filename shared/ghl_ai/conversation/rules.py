@@ -1,0 +1,103 @@
+"""The rule-based qualifier: answers every lead when no Anthropic key is configured, and
+whenever Claude fails. Deterministic: the same turn always gets the same reply."""
+
+from __future__ import annotations
+
+from ghl_ai.conversation.extract import extract
+from ghl_ai.conversation.model import Decision, Extraction, FieldName, Turn
+from ghl_ai.conversation.qualification import (
+    INTENT_QUESTION,
+    QUESTIONS,
+    describe,
+    merge,
+    missing_fields,
+)
+from ghl_ai.conversation.sms import sms_safe, with_intro
+
+_ACK: dict[str, str] = {
+    "budget": "Got it, {text}.",
+    "area": "{text}, great choice.",
+    "timeline": "Thanks, {text} works.",
+    "pre_approval": "Perfect, that helps.",
+    "bedrooms": "Noted.",
+    "property_type": "Good to know.",
+    "address": "Thanks for the address.",
+    "motivation": "Thanks for sharing that.",
+    "condition": "Understood.",
+    "price": "Got it, {text}.",
+}
+
+
+def bot_answer(agent_name: str, brokerage: str) -> str:
+    return (
+        f"I'm an AI assistant helping {agent_name} with {brokerage}. "
+        f"{agent_name} is a real person and can call you anytime."
+    )
+
+
+def handoff_reply(agent_name: str) -> str:
+    return f"Of course. I'll have {agent_name} give you a call shortly."
+
+
+def done_reply(agent_name: str) -> str:
+    return (
+        f"Thank you, that's everything I need for now. {agent_name} will reach out "
+        "shortly to set up a time to talk."
+    )
+
+
+class RuleBrain:
+    def decide(self, turn: Turn) -> Decision:
+        persona = turn.persona
+        extraction = (
+            extract(
+                turn.inbound,
+                today=turn.now.date(),
+                expecting=turn.last_asked,
+                areas=persona.areas,
+            )
+            if turn.inbound
+            else Extraction()
+        )
+        intent = turn.intent or extraction.intent
+        if extraction.intent and extraction.intent_confidence >= 0.6:
+            intent = extraction.intent
+        answers = merge(turn.answers, extraction.answers)
+        missing = missing_fields(intent, answers)
+        asked: FieldName | None = missing[0] if missing else None
+
+        parts: list[str] = []
+        if extraction.asked_if_bot:
+            parts.append(bot_answer(persona.agent_name, persona.brokerage))
+        if extraction.handoff_requested:
+            parts.append(handoff_reply(persona.agent_name))
+            asked = None
+        else:
+            new = [n for n in extraction.answers if n in answers and n not in turn.answers]
+            if new and not extraction.asked_if_bot:
+                name = new[0]
+                parts.append(
+                    _ACK.get(name, "Thanks.").format(text=describe(name, answers[name].value))
+                )
+            elif extraction.vague and turn.inbound:
+                parts.append("No problem.")
+            if intent is None:
+                parts.append(INTENT_QUESTION)
+            elif asked is not None:
+                parts.append(QUESTIONS[asked])
+            else:
+                parts.append(done_reply(persona.agent_name))
+        if turn.inbound is None and turn.first_contact:
+            first = turn.context.get("first_name")
+            greeting = f"Hi {first}, this is" if first else "Hi, this is"
+            thanks = "Thanks for reaching out"
+            listing = turn.context.get("listing")
+            if listing:
+                thanks += f" about {listing}"
+            parts.insert(0, f"{greeting} {persona.agent_name} with {persona.brokerage}. {thanks}!")
+        reply = sms_safe(
+            " ".join(p[0].upper() + p[1:] for p in parts if p), allow_emojis=persona.allow_emojis
+        )
+        if turn.first_contact:
+            reply = with_intro(reply, persona, allow_emojis=persona.allow_emojis)
+        return Decision(reply=reply, extraction=extraction, asked=asked, source="rules")

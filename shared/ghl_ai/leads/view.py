@@ -1,0 +1,157 @@
+"""The lead as the read API shows it (``GET /leads/{contactId}``).
+
+The caller's API key decides the location (see functions/intake/app.py); the lead is read only
+under that location's partition, so another location's lead with the same contact id is
+"not found", never returned. The response::
+
+    {
+      "contactId": "abc123",
+      "locationId": "loc1",
+      "name": "Jane Doe",              # the lead's name (else first + last name), or null
+      "firstName": "Jane",             # or null
+      "intent": "buy",                 # buy | sell | both | rent | invest, or null
+      "intentConfidence": 0.9,         # 0..1, or null
+      "answers": {                     # qualification answers, {} when none
+        "budget": {
+          "value": {"min": 400000, "max": 500000},  # the value's shape: conversation/model.py
+          "confidence": 0.8,
+          "source": "rules",           # rules | claude | form | ghl
+          "text": "$400,000 to $500,000"  # the answer in words
+        }
+      },
+      "temperature": "warm",           # hot | warm | cold, or null
+      "flags": {
+        "optedOut": false,             # the lead texted an opt-out word
+        "dnd": false,                  # GHL's global DND
+        "dndChannels": {"SMS": "active"},  # GHL's per-channel DND statuses, {} when none
+        "handedOff": false,            # handed to the agent: the AI stays quiet
+        "aiOff": false,                # the location's bot-off tag is on the contact
+        "smsBlocked": false            # no SMS may be sent (DND on SMS, or opted out)
+      },
+      "qualifiedAt": "2026-11-20T15:04:05Z",  # ISO 8601, or null
+      "lastInboundAt": "...",          # or null
+      "lastOutboundAt": "...",         # or null
+      "lastMessages": [                # the last 10 messages, oldest first
+        {"direction": "inbound", "channel": "SMS", "body": "...", "at": "2026-11-20T15:00:00Z"}
+      ],
+      "updatedAt": "..."               # or null
+    }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ghl_ai.adapters.dynamo import LeadStore, MessageStore
+from ghl_ai.conversation.qualification import describe
+from ghl_ai.errors import DomainError, Unauthorized
+from ghl_ai.leads.models import LeadKey, sms_blocked
+
+#: How many of the latest messages the view carries.
+LAST_MESSAGES = 10
+#: GHL contact ids are 20-odd characters; anything far longer is not one.
+MAX_CONTACT_ID = 128
+
+
+class InvalidApiKey(Unauthorized):
+    """A read request without a valid ``Authorization: Bearer <key>`` (401 + WWW-Authenticate)."""
+
+
+class LeadNotFound(DomainError):
+    """No lead with this contact id in the caller's location (404)."""
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _text(name: str, value: Any) -> str:
+    try:
+        return describe(name, value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+
+
+def _answers(raw: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, Mapping):
+        return {}
+    answers = {}
+    for name, answer in raw.items():
+        if not isinstance(answer, Mapping):
+            continue
+        value = answer.get("value")
+        answers[str(name)] = {
+            "value": value,
+            "confidence": _float(answer.get("confidence")),
+            "source": answer.get("source"),
+            "text": _text(str(name), value),
+        }
+    return answers
+
+
+def _name(lead: Mapping[str, Any]) -> str | None:
+    if lead.get("name"):
+        return str(lead["name"])
+    joined = " ".join(str(lead[k]) for k in ("firstName", "lastName") if lead.get(k))
+    return joined or None
+
+
+def lead_view(
+    lead: Mapping[str, Any], messages: list[dict[str, Any]], bot_off_tag: str
+) -> dict[str, Any]:
+    """The read API's JSON for a lead item (numbers already plain, see ``from_item``) and its
+    latest messages (oldest first)."""
+    tags = {str(t).lower() for t in lead.get("tags") or []}
+    opted_out = bool(lead.get("optedOut"))
+    return {
+        "contactId": lead.get("contactId"),
+        "locationId": lead.get("locationId"),
+        "name": _name(lead),
+        "firstName": lead.get("firstName"),
+        "intent": lead.get("intent"),
+        "intentConfidence": _float(lead.get("intentConfidence")),
+        "answers": _answers(lead.get("answers")),
+        "temperature": lead.get("temperature"),
+        "flags": {
+            "optedOut": opted_out,
+            "dnd": bool(lead.get("dnd")),
+            "dndChannels": dict(lead.get("dndChannels") or {}),
+            "handedOff": bool(lead.get("handedOff")),
+            "aiOff": bool(bot_off_tag) and bot_off_tag.lower() in tags,
+            "smsBlocked": opted_out or sms_blocked(dict(lead)),
+        },
+        "qualifiedAt": lead.get("qualifiedAt"),
+        "lastInboundAt": lead.get("lastInboundAt"),
+        "lastOutboundAt": lead.get("lastOutboundAt"),
+        "lastMessages": [
+            {
+                "direction": m.get("direction"),
+                "channel": m.get("channel"),
+                "body": m.get("body"),
+                "at": m.get("sentAt"),
+            }
+            for m in messages
+        ],
+        "updatedAt": lead.get("updatedAt"),
+    }
+
+
+class LeadReader:
+    """Reads a lead of one location (the caller's) for the API."""
+
+    def __init__(self, leads: LeadStore, messages: MessageStore) -> None:
+        self._leads = leads
+        self._messages = messages
+
+    def read(self, location_id: str, contact_id: str, bot_off_tag: str) -> dict[str, Any]:
+        """Raises :class:`LeadNotFound` when the location has no such lead."""
+        if not contact_id or len(contact_id) > MAX_CONTACT_ID:
+            raise LeadNotFound(contact_id[:MAX_CONTACT_ID])
+        key = LeadKey(location_id, contact_id)
+        lead = self._leads.get(key)
+        if lead is None:
+            raise LeadNotFound(contact_id)
+        return lead_view(lead, self._messages.recent(key, LAST_MESSAGES), bot_off_tag)
