@@ -43,6 +43,11 @@ cf-ai-score      | AI Lead Score    | NUMERICAL      |
 cf-temperature   | Lead Temperature | SINGLE_OPTIONS | Hot, Warm, Cold
 cf-churn-risk    | Churn Risk       | SINGLE_OPTIONS | Low, Medium, High
 cf-ai-summary    | AI Summary       | LARGE_TEXT     |
+cf-must-haves    | Must-Haves       | TEXT           |
+cf-address       | Property Address | TEXT           |
+cf-motivation    | Seller Motivation | TEXT          |
+cf-condition | Property Condition | SINGLE_OPTIONS | Move-in ready, Good, Needs work, Fixer upper
+cf-price         | Price Expectation | MONETORY      |
 """
 NON_CONVERSATION_VERSION, CONVERSATION_VERSION = "2021-07-28", "2021-04-15"
 

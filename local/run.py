@@ -113,7 +113,7 @@ def main() -> int:
     parameters["ApiKey"] = os.environ.get("API_KEY") or devkeys.API_KEY
     parameters["LyrioSiteKey"] = os.environ.get("LYRIO_SITE_KEY") or devkeys.SITE_KEY
     parameters["AnthropicApiKey"] = os.environ.get("ANTHROPIC_API_KEY", "")
-    parameters["AnthropicModel"] = os.environ.get("ANTHROPIC_MODEL", "claude-sonnet-4-5")
+    parameters["AnthropicModel"] = os.environ.get("ANTHROPIC_MODEL", "claude-sonnet-5-5")
     # The demo persona (a location's own values come from its tenants-table item).
     parameters["AgentName"] = os.environ.get("AGENT_NAME", "Jorge")
     parameters["Brokerage"] = os.environ.get("BROKERAGE", "Sunbelt Realty")

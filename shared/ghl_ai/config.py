@@ -98,7 +98,7 @@ class WorkerSettings(TenantSettings):
     ghl_api_token: SecretStr | None = None
     #: Absent: the rule-based qualifier answers every lead.
     anthropic_api_key: SecretStr | None = None
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-5-5"
     anthropic_timeout_seconds: float = Field(default=8.0, gt=0)
 
 

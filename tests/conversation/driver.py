@@ -32,7 +32,7 @@ class Conversation:
 
     # -- what the lead and GHL do -------------------------------------------------------------
     def lead_says(self, text: str, *, message_id: str | None = None) -> list[str]:
-        """The lead texts us; returns the SMS bodies we sent in answer."""
+        """The lead texts us; returns the SMS bodies GHL accepted from us in answer."""
         response = self.deliver(self.inbound_payload(text, message_id))
         assert response.status == 200, response.json
         return self.run()
@@ -93,7 +93,11 @@ class Conversation:
 
     # -- what GHL saw -------------------------------------------------------------------------
     def new_sms(self) -> list[str]:
-        sent = [c.json["message"] for c in self.ghl.calls_to("POST", "/conversations/messages")]
+        sent = [
+            m["body"]
+            for m in self.ghl.messages
+            if m["direction"] == "outbound" and m["contactId"] == self.contact_id
+        ]
         new = sent[self.sent_before :]
         self.sent_before = len(sent)
         self.replies.extend(new)

@@ -475,7 +475,7 @@ def test_construction_checks_and_defaults() -> None:
     with pytest.raises(ValueError):
         ClaudeBrain("")
     claude = ClaudeBrain(API_KEY)
-    assert claude.model == DEFAULT_MODEL == "claude-sonnet-4-5"
+    assert claude.model == DEFAULT_MODEL == "claude-sonnet-5-5"
     assert (claude.timeout, claude.max_retries, claude.base_url) == (8.0, 1, None)
 
 

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from anthropic._request import APIRequest
     from anthropic.types import Message
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 TOOL_NAME = "record_turn"
 #: Room for the tool input (reply ≤ 320 characters plus the extraction); a real answer uses
 #: a few hundred tokens.

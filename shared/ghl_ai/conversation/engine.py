@@ -43,6 +43,7 @@ from ghl_ai.conversation.qualification import (
     is_qualified,
     merge,
     missing_fields,
+    normalise,
     temperature,
 )
 from ghl_ai.conversation.rules import handoff_reply
@@ -526,7 +527,9 @@ def _answers(stored: Any) -> dict[str, Answer]:
     for name, raw in stored.items():
         if isinstance(raw, dict) and "value" in raw:
             try:
-                answers[name] = Answer.model_validate(_numbers(raw))
+                answer = _numbers(raw)
+                answer["value"] = normalise(name, answer["value"])
+                answers[name] = Answer.model_validate(answer)
             except ValueError:
                 continue
     return answers

@@ -128,6 +128,13 @@ def _timeline_days(answers: Mapping[str, Answer]) -> int | None:
         return None
 
 
+def normalise(name: str, value: Any) -> Any:
+    """A stored value back in its contract shape (storage drops null members of maps)."""
+    if name == "budget" and isinstance(value, Mapping):
+        return {"min": value.get("min"), "max": value.get("max")}
+    return value
+
+
 def describe(name: FieldName, value: Any) -> str:
     """An answer in words, for notes, custom fields and the lead API."""
     if value is None:

@@ -39,6 +39,10 @@ def handoff_reply(agent_name: str) -> str:
     return f"Of course. I'll have {agent_name} give you a call shortly."
 
 
+def closing_reply(agent_name: str) -> str:
+    return f"Anytime! {agent_name} will be in touch shortly to talk through next steps."
+
+
 def done_reply(agent_name: str) -> str:
     return (
         f"Thank you, that's everything I need for now. {agent_name} will reach out "
@@ -85,6 +89,9 @@ class RuleBrain:
                 parts.append(INTENT_QUESTION)
             elif asked is not None:
                 parts.append(QUESTIONS[asked])
+            elif turn.intent and not turn.missing and not new:
+                # Qualified earlier: close politely instead of repeating the wrap-up.
+                parts = [closing_reply(persona.agent_name)]
             else:
                 parts.append(done_reply(persona.agent_name))
         if turn.inbound is None and turn.first_contact:

@@ -58,6 +58,13 @@ _PROPERTY_TYPE = {
     "manufactured": "Manufactured",
 }
 
+_CONDITION = {
+    "move_in_ready": "Move-in ready",
+    "good": "Good",
+    "needs_work": "Needs work",
+    "fixer_upper": "Fixer upper",
+}
+
 
 def field_value(name: str, value: Any) -> Any:
     """A value in the form GHL's picklists and number fields expect."""
@@ -69,6 +76,8 @@ def field_value(name: str, value: Any) -> Any:
         return _PRE_APPROVAL.get(value, value)
     if name == "property_type":
         return _PROPERTY_TYPE.get(value, value)
+    if name == "condition":
+        return _CONDITION.get(value, value)
     if name == "timeline":
         days = int(value)
         if days <= 31:

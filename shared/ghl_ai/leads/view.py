@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ghl_ai.adapters.dynamo import LeadStore, MessageStore
-from ghl_ai.conversation.qualification import describe
+from ghl_ai.conversation.qualification import describe, normalise
 from ghl_ai.errors import DomainError, Unauthorized
 from ghl_ai.leads.models import LeadKey, sms_blocked
 
@@ -82,7 +82,7 @@ def _answers(raw: Any) -> dict[str, dict[str, Any]]:
     for name, answer in raw.items():
         if not isinstance(answer, Mapping):
             continue
-        value = answer.get("value")
+        value = normalise(str(name), answer.get("value"))
         answers[str(name)] = {
             "value": value,
             "confidence": _float(answer.get("confidence")),

@@ -1,0 +1,244 @@
+"""When the AI must not answer, answers differently, or must answer exactly once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from ghl_ai import config
+from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, from_item
+from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.adapters.queue import JobQueue
+from ghl_ai.conversation.engine import OPT_IN_REPLY, ConversationEngine
+from ghl_ai.conversation.rules import RuleBrain
+from ghl_ai.leads.models import LeadKey
+from ghl_ai.tenants import TenantDirectory
+from local.anthropic_standin import AnthropicStandIn, delay, status
+from local.ghl_standin import GhlStandIn, Scripted
+from tests.conftest import LOCATION_ID, Stack
+from tests.conversation.driver import configure, new_lead
+
+TIMELINE_QUESTION = "When are you hoping to make a move?"
+
+
+@pytest.fixture
+def ghl() -> Iterator[GhlStandIn]:
+    with GhlStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def rules(ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch) -> GhlStandIn:
+    configure(monkeypatch, ghl)
+    return ghl
+
+
+def dnd_updates(ghl: GhlStandIn, contact_id: str) -> list[dict[str, object]]:
+    return [
+        c.json["dndSettings"]
+        for c in ghl.calls_to("PUT", f"/contacts/{contact_id}")
+        if "dndSettings" in c.json
+    ]
+
+
+def test_stop_mid_conversation_opts_out_and_start_opts_back_in(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    c = new_lead(stack, rules)
+    assert len(c.lead_says("Hi, I want to buy a house")) == 1
+    assert c.lead_says("STOP") == []
+    assert dnd_updates(rules, c.contact_id) == [{"SMS": {"status": "active"}}]
+    assert "opted-out" in c.tags()
+    assert c.lead()
+    assert c.lead()["optedOut"] is True
+    # Whatever the lead writes now, the AI stays silent.
+    assert c.lead_says("what about Westlake?") == []
+    assert c.lead_says("START") == [OPT_IN_REPLY]
+    assert dnd_updates(rules, c.contact_id)[-1] == {"SMS": {"status": "inactive"}}
+    assert "opted-out" not in c.tags()
+    assert c.lead_says("in about 3 months") == [
+        "Thanks, about 3 months works. Which areas or neighborhoods are you looking in?"
+    ]
+
+
+def test_a_contact_with_sms_dnd_gets_no_reply(stack: Stack, rules: GhlStandIn) -> None:
+    c = new_lead(stack, rules, dndSettings={"SMS": {"status": "active"}})
+    assert c.lead_says("Hi, I want to buy a house") == []
+    assert c.lead()["dndChannels"]["SMS"] == "active"
+
+
+def test_a_global_dnd_contact_gets_no_reply(stack: Stack, rules: GhlStandIn) -> None:
+    c = new_lead(stack, rules, dnd=True)
+    assert c.lead_says("Hi, I want to buy a house") == []
+
+
+def test_the_bot_off_tag_silences_the_ai(stack: Stack, rules: GhlStandIn) -> None:
+    c = new_lead(stack, rules, tags=["AI-Off"])
+    assert c.lead_says("Hi, I want to buy a house") == []
+    # Tracked all the same: the agent sees the message in the lead's history.
+    assert c.lead()["messagesIn"] == 1
+
+
+def test_a_human_writing_to_the_lead_pauses_the_ai(stack: Stack, rules: GhlStandIn) -> None:
+    c = new_lead(stack, rules)
+    assert len(c.lead_says("Hi, I want to buy a house")) == 1
+    c.agent_writes("Hi Maria, Jorge here. Happy to help personally!")
+    assert c.lead_says("great, thanks Jorge") == []
+
+
+def test_the_pause_can_be_switched_off(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, ghl, HUMAN_PAUSE_MINUTES="0")
+    c = new_lead(stack, ghl)
+    c.agent_writes("Hi Maria, Jorge here.")
+    assert len(c.lead_says("Hi, I want to buy a house")) == 1
+
+
+def outside_the_window_now() -> dict[str, str]:
+    hour = datetime.now(UTC).hour
+    start, end = (hour + 2, hour + 3) if hour <= 20 else (1, 2)
+    return {"QUIET_HOURS_START": str(start), "QUIET_HOURS_END": str(end)}
+
+
+def test_quiet_hours_hold_the_first_message_but_not_a_reply(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, ghl, **outside_the_window_now())
+    c = new_lead(stack, ghl, timezone="UTC")
+    assert c.contact_created() == []
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.resources.queue_urls["JobsQueue"],
+        AttributeNames=["ApproximateNumberOfMessagesDelayed"],
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # the held outreach
+    # The lead writes in the middle of the night: a reply is not proactive, it goes at once.
+    (reply,) = c.lead_says("Hi, I want to buy a house")
+    assert reply.endswith(TIMELINE_QUESTION + " Reply STOP to opt out.")
+
+
+def engine_at(stack: Stack, ghl: GhlStandIn, moment: datetime) -> ConversationEngine:
+    """The worker's conversation engine, with the clock at ``moment``."""
+    settings = config.worker_settings()
+    tables = stack.resources.tables
+    return ConversationEngine(
+        leads=LeadStore(stack.dynamodb, tables["LeadsTable"]),
+        messages=MessageStore(stack.dynamodb, tables["MessagesTable"]),
+        outbox=OutboxStore(stack.dynamodb, tables["OutboxTable"]),
+        ghl=GhlClient(ghl.base_url, "pit-test-token"),
+        tenants=TenantDirectory(settings, stack.dynamodb),
+        jobs=JobQueue(stack.sqs, stack.resources.queue_urls["JobsQueue"]),
+        rules=RuleBrain(),
+        clock=lambda: moment,
+    )
+
+
+def test_a_held_first_message_goes_out_when_the_leads_morning_comes(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, ghl, QUIET_HOURS_START="8", QUIET_HOURS_END="21")
+    c = new_lead(stack, ghl, timezone="America/Chicago")
+    key = LeadKey(LOCATION_ID, c.contact_id)
+    night = datetime(2026, 11, 24, 4, 30, tzinfo=UTC)  # 22:30 in Chicago
+    held = engine_at(stack, ghl, night).start(key, "contact_created")
+    assert held.action == "held"
+    assert held.reason == "quiet hours until 2026-11-24T14:00:00Z"  # 08:00 in Chicago
+    assert held.extra["delay"] == 900  # re-queued in 15-minute hops until then
+    assert c.new_sms() == []
+    morning = datetime(2026, 11, 24, 14, 5, tzinfo=UTC)
+    sent = engine_at(stack, ghl, morning).start(key, "contact_created")
+    assert sent.action == "replied"
+    (first,) = c.new_sms()
+    assert first.startswith("Hi Maria, this is Jorge with Sunbelt Realty.")
+    # Never twice: a second release finds the lead already contacted.
+    assert engine_at(stack, ghl, morning).start(key, "contact_created").action == "skipped"
+
+
+def test_a_repeated_delivery_is_answered_once(stack: Stack, rules: GhlStandIn) -> None:
+    c = new_lead(stack, rules)
+    payload = c.inbound_payload("Hi, I want to buy a house", "in-repeat-1")
+    for _ in range(3):
+        assert c.deliver(payload).status == 200
+    assert len(c.run()) == 1
+
+
+def test_a_job_redelivered_after_its_idempotency_record_is_gone_still_replies_once(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    c = new_lead(stack, rules)
+    assert len(c.lead_says("Hi, I want to buy a house", message_id="in-redeliver")) == 1
+    # SQS delivers the same job again after the idempotency records expired: the outbox,
+    # keyed by the inbound message, still stops a second SMS.
+    job = next(
+        from_item(i)
+        for i in stack.dynamodb.scan(TableName=stack.resources.tables["WebhooksTable"])["Items"]
+        if "in-redeliver" in i["dedupeKey"]["S"]
+    )
+    table = stack.resources.tables["IdempotencyTable"]
+    for item in stack.dynamodb.scan(TableName=table)["Items"]:
+        stack.dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    body = {
+        "id": job["dedupeKey"],
+        "kind": "ghl_event",
+        "received_at": "2026-11-23T15:00:00Z",
+        "event": {"type": "InboundMessage", "payload": json.loads(job["payload"])},
+    }
+    stack.sqs.send_message(
+        QueueUrl=stack.resources.queue_urls["JobsQueue"], MessageBody=json.dumps(body)
+    )
+    assert c.run() == []
+
+
+def test_claude_failing_with_500s_gets_exactly_one_rule_based_reply(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AnthropicStandIn() as claude:
+        configure(
+            monkeypatch, ghl, ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=claude.base_url
+        )
+        claude.script(status(500), status(500), status(500))
+        c = new_lead(stack, ghl)
+        (reply,) = c.lead_says("Hi, I want to buy a house")
+        assert TIMELINE_QUESTION in reply  # the rule-based qualifier's question
+        assert 1 <= len(claude.calls) <= 3
+
+
+def test_claude_timing_out_gets_exactly_one_rule_based_reply(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AnthropicStandIn() as claude:
+        configure(
+            monkeypatch,
+            ghl,
+            ANTHROPIC_API_KEY="sk-ant-test",
+            ANTHROPIC_BASE_URL=claude.base_url,
+            ANTHROPIC_TIMEOUT_SECONDS="0.5",
+        )
+        claude.script(delay(5), delay(5), delay(5))
+        c = new_lead(stack, ghl)
+        (reply,) = c.lead_says("Hi, I want to buy a house")
+        assert TIMELINE_QUESTION in reply
+        c.run()  # nothing left to do: no second reply later
+        assert c.new_sms() == []
+
+
+def test_ghl_429_then_success_sends_one_sms(stack: Stack, rules: GhlStandIn) -> None:
+    rules.script("POST", "/conversations/messages", [Scripted(429, headers={"Retry-After": "0"})])
+    c = new_lead(stack, rules)
+    assert len(c.lead_says("Hi, I want to buy a house")) == 1
+    assert len(rules.calls_to("POST", "/conversations/messages")) == 2  # the 429, then the SMS
+
+
+def test_ghl_unavailable_for_a_while_retries_the_job_and_sends_one_sms(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    # More 503s than the client retries: the job fails, SQS redelivers it, the stored reply
+    # is sent on the next receive — once.
+    rules.script("POST", "/conversations/messages", [503] * 4)
+    c = new_lead(stack, rules)
+    (reply,) = c.lead_says("Hi, I want to buy a house")
+    assert TIMELINE_QUESTION in reply
+    assert stack.queue_depth("JobsDLQ") == 0
