@@ -1,6 +1,7 @@
 """`make demo`: replay the samples in events/ into the running local stack and show each step.
 
-python -m local.demo              # the story: contact → messages → DND → ... → deletion
+python -m local.demo              # the story: contact → messages → DND → ... → deletion,
+                                  # then a lead qualified over SMS and a website form
 python -m local.demo sign FILE    # print a curl command that posts FILE signed with the dev key
 """
 
@@ -145,6 +146,8 @@ def replay() -> int:
         )
         print(f"\n▶ malformed JSON (validly signed)\n  → {junk.status_code} {junk.json()}")
 
+    _conversation(state, sqs)
+
     dlq = state["queues"]["JobsDLQ"]
     sqs.send_message(QueueUrl=jobs, MessageBody='{"not": "a job"}')
     print("\n▶ a poison job on the queue: retried, then parked in JobsDLQ")
@@ -154,6 +157,80 @@ def replay() -> int:
         time.sleep(1)
     print(f"  JobsDLQ now holds {_depth(sqs, dlq)} message(s); JobsQueue holds {_depth(sqs, jobs)}")
     return 0
+
+
+BUYER_TURNS = [
+    "Hi! We saw your listing on Zillow, we're looking to buy a home",
+    "probably within 2 months",
+    "Westlake or Round Rock",
+    "around 450k",
+    "are you a bot?",
+    "yes, pre-approved with Chase",
+    "3 bedrooms, need a garage",
+]
+
+
+def _conversation(state: dict[str, Any], sqs: Any) -> None:
+    """A lead texting in and being qualified, then a website form — against the GHL stand-in."""
+    ghl_url = state["ghl_api_base_url"]
+    if not ghl_url.startswith("http://127.0.0.1"):
+        print("\n(conversation demo skipped: the stack talks to real GHL)")
+        return
+    location, jobs = state["location_id"], state["queues"]["JobsQueue"]
+    auth = {"Authorization": f"Bearer {devkeys.API_KEY}"}
+    with (
+        httpx.Client(base_url=ghl_url, timeout=10) as ghl,
+        httpx.Client(base_url=state["api_url"], timeout=10) as api,
+    ):
+        contact = ghl.post(
+            "/contacts/upsert",
+            json={
+                "locationId": location,
+                "firstName": "Maria",
+                "lastName": "Lopez",
+                "phone": f"+1512555{int(time.time()) % 10000:04d}",
+            },
+            headers={"Authorization": "Bearer local-standin-token", "Version": "2021-07-28"},
+        ).json()["contact"]
+        print(f"\n▶ a lead texts in and is qualified (contact {contact['id']} in the GHL stand-in)")
+        for turn, text in enumerate(BUYER_TURNS):
+            body = json.dumps(
+                {
+                    "type": "InboundMessage",
+                    "locationId": location,
+                    "contactId": contact["id"],
+                    "messageId": f"demo-{contact['id']}-{turn}",
+                    "body": text,
+                    "direction": "inbound",
+                    "messageType": "SMS",
+                }
+            ).encode()
+            headers = {"content-type": "application/json", "x-ghl-signature": devkeys.sign(body)}
+            api.post("/webhooks/ghl", content=body, headers=headers)
+            _wait_for_worker(sqs, jobs)
+            lead = api.get(f"/leads/{contact['id']}", headers=auth).json()
+            replies = [m for m in lead.get("lastMessages", []) if m["direction"] == "outbound"]
+            print(f"  lead: {text}")
+            print(f"  AI:   {replies[-1]['body'] if replies else '(no reply)'}")
+        lead = api.get(f"/leads/{contact['id']}", headers=auth).json()
+        answers = ", ".join(f"{k}={v['text']}" for k, v in lead["answers"].items())
+        print(
+            f"  GET /leads/{contact['id']} → intent={lead['intent']}, "
+            f"temperature={lead['temperature']}, {answers}"
+        )
+
+        form = json.loads((EVENTS / "lyrio_form_json.json").read_text())
+        posted = api.post(
+            "/forms/lyrio",
+            content=form["body"].encode(),
+            headers={k: v for k, v in form["headers"].items() if k != "content-length"},
+        )
+        print(
+            f"\n▶ a website (Lyrio) form with consent\n  POST /forms/lyrio → "
+            f"{posted.status_code} {posted.json()}"
+        )
+        _wait_for_worker(sqs, jobs)
+        print("  (the GHL stand-in's log above shows the contact upsert and the first SMS)")
 
 
 def sign(path: str) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".local" / "stack.json"
 REGION = "us-east-1"
-#: Locally, a failed job reappears after this many seconds (deployed: the template's 180 s).
+#: Locally, a failed job reappears after this many seconds (deployed: the queue's 540 s).
 LOCAL_VISIBILITY_TIMEOUT = int(os.environ.get("LOCAL_VISIBILITY_TIMEOUT", "5"))
 
 
@@ -181,7 +181,11 @@ def main() -> int:
 
     _say("GHL Real Estate AI — local stack")
     _say(
-        f"  API          {api.url}  (GET /health, POST /webhooks/ghl, POST /webhooks/ghl/workflow)"
+        f"  API          {api.url}  (GET /health, POST /webhooks/ghl, POST /webhooks/ghl/workflow,"
+    )
+    _say(
+        f"               POST /forms/lyrio (site key {parameters['LyrioSiteKey']!r}), "
+        f"GET /leads/{{contactId}} (Bearer {parameters['ApiKey']!r}))"
     )
     _say(f"  AWS (moto)   {os.environ['AWS_ENDPOINT_URL']}  tables: {', '.join(resources.tables)}")
     workers = ", ".join(f"{c.function_name} ← {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
