@@ -37,6 +37,8 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from local.loopback import LoopbackServer
+
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
 
 #: Error types of the real API by status code.
@@ -219,7 +221,7 @@ def _has_cache_control(item: Any) -> bool:
     return isinstance(item, dict) and isinstance(item.get("cache_control"), dict)
 
 
-class AnthropicStandIn:
+class AnthropicStandIn(LoopbackServer):
     def __init__(
         self,
         port: int = 0,
@@ -274,17 +276,6 @@ class AnthropicStandIn:
             server.shutdown()
             server.server_close()
             atexit.unregister(self.stop)
-
-    def __enter__(self) -> AnthropicStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the stand-in first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- test API ----------------------------------------------------------------------------
     def reset(self) -> None:

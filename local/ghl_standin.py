@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local.loopback import LoopbackServer
+
 LOCATION_ID = "loc-standin"
 PIPELINE_ID = "pipe-buyer-seller"
 STAGES = ["New Lead", "Contacted", "Qualified", "Appointment Set", "Under Contract", "Closed"]
@@ -95,7 +97,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class GhlStandIn:
+class GhlStandIn(LoopbackServer):
     def __init__(self, port: int = 0, *, echo: bool = False) -> None:
         self._port, self._echo = port, echo
         self._lock = threading.Lock()
@@ -129,17 +131,6 @@ class GhlStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> GhlStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() the stand-in first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- test API ----------------------------------------------------------------------------
     def reset(self) -> None:

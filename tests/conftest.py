@@ -3,6 +3,7 @@ GHL faked at the HTTP boundary by the loopback stand-in."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from moto import mock_aws
 from functions.intake import app as intake_app
 from functions.worker import app as worker_app
 from ghl_ai import config
+from ghl_ai.observability import logger
 from local import devkeys
 from local.apigw import LambdaContext, http_event, response_json
 from local.sqs_runner import BatchResult, QueueConsumer
@@ -177,3 +179,23 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         yield Stack(dynamodb, sqs, resources)
         intake_app.deps.cache_clear()
         worker_app.deps.cache_clear()
+
+
+@pytest.fixture
+def powertools_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The JSON lines the Powertools logger writes, at INFO as deployed (template.yaml).
+
+    The logger's handler holds the stdout it found at import, before pytest's capture, so
+    its stream is pointed at a buffer for the test instead of relying on capsys.
+    """
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
+    previous_level = logger.log_level
+    logger.setLevel("INFO")
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous_stream = handler.setStream(buffer)  # type: ignore[attr-defined]
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous_stream)  # type: ignore[attr-defined]
+        logger.setLevel(previous_level)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +19,6 @@ from ghl_ai.adapters.ratelimit import FixedWindowLimiter
 from ghl_ai.forms.intake import FormIntake, dedupe_key
 from ghl_ai.forms.lyrio import LyrioForm
 from ghl_ai.jobs import LyrioFormJob
-from ghl_ai.observability import logger
 from ghl_ai.tenants import digest
 from local import devkeys
 from local.apigw import LambdaContext, http_event, response_json
@@ -104,22 +102,6 @@ def fixed_clock(stack: Stack) -> None:
             clock=lambda: NOW,
         ),
     )
-
-
-@pytest.fixture
-def powertools_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    """What the Powertools logger writes at INFO (its handler's stream, pointed at a buffer)."""
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
-    previous_level = logger.log_level
-    logger.setLevel("INFO")
-    buffer = io.StringIO()
-    handler = logger.registered_handler
-    previous_stream = handler.setStream(buffer)  # type: ignore[attr-defined]
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous_stream)  # type: ignore[attr-defined]
-        logger.setLevel(previous_level)
 
 
 # -- accepted --------------------------------------------------------------------------------

@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from ghl_ai.observability import logger
 from tests.conftest import Stack, fixture_json
 from tests.support import post_fixture
-
-
-@pytest.fixture
-def powertools_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    """The JSON lines the Powertools logger writes, at INFO as deployed (template.yaml).
-
-    The logger's handler holds the stdout it found at import, before pytest's capture, so
-    its stream is pointed at a buffer for the test instead of relying on capsys.
-    """
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
-    previous_level = logger.log_level
-    logger.setLevel("INFO")
-    buffer = io.StringIO()
-    handler = logger.registered_handler
-    previous_stream = handler.setStream(buffer)  # type: ignore[attr-defined]
-    try:
-        yield buffer
-    finally:
-        handler.setStream(previous_stream)  # type: ignore[attr-defined]
-        logger.setLevel(previous_level)
 
 
 def json_lines(buffer: io.StringIO) -> list[dict[str, Any]]:
