@@ -242,3 +242,31 @@ def test_ghl_unavailable_for_a_while_retries_the_job_and_sends_one_sms(
     (reply,) = c.lead_says("Hi, I want to buy a house")
     assert TIMELINE_QUESTION in reply
     assert stack.queue_depth("JobsDLQ") == 0
+
+
+def test_an_email_is_recorded_but_not_answered_even_if_it_says_stop(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    c = new_lead(stack, rules)
+    for text in ("Hi, I want to buy a house", "STOP"):
+        payload = {**c.inbound_payload(text), "messageType": "Email"}
+        assert c.deliver(payload).status == 200
+        assert c.run() == []
+    assert c.lead()["messagesIn"] == 2
+    assert "optedOut" not in c.lead()
+
+
+def test_the_first_turn_reads_earlier_history_from_ghl(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AnthropicStandIn() as claude:
+        configure(
+            monkeypatch, ghl, ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=claude.base_url
+        )
+        c = new_lead(stack, ghl)
+        ghl.seed_inbound(c.contact_id, "Saw the open house sign on Elm St, is it still for sale?")
+        assert len(c.lead_says("Also, what's the HOA?")) == 1
+        (call,) = claude.calls
+        conversation = json.dumps(call.messages)
+        assert "open house sign on Elm St" in conversation
+        assert "what's the HOA?" in json.dumps(call.messages[-1])

@@ -104,6 +104,9 @@ class ConversationEngine:
     def on_inbound(self, message: Message) -> Outcome:
         """Answer (or not) one inbound message the tracker has just recorded."""
         key = message.lead
+        if message.channel not in REPLY_CHANNELS:
+            # Carrier keywords are an SMS matter; other channels are recorded, not answered.
+            return Outcome("skipped", f"channel {message.channel}")
         profile = self._tenants.profile(key.location_id)
         lead = self._lead(key)
         text = message.body or ""
@@ -111,8 +114,6 @@ class ConversationEngine:
             return self._opt_out(key, lead)
         if compliance.is_opt_in(text, opted_out=bool(lead.get("optedOut"))):
             return self._opt_in(key, lead, message)
-        if message.channel not in REPLY_CHANNELS:
-            return Outcome("skipped", f"channel {message.channel}")
         gate = self._gate(lead, profile)
         if gate:
             return Outcome("skipped", gate)
@@ -494,13 +495,12 @@ class ConversationEngine:
         if not conversations:
             return []
         found = self._ghl.get_conversation_messages(str(conversations[0]["id"]), limit=20)
-        rows = [
+        found = sorted(found, key=lambda m: str(m.get("dateAdded") or ""))  # oldest first
+        return [
             {"direction": m.get("direction"), "body": m.get("body"), "messageId": m.get("id")}
             for m in found
             if m.get("id") != exclude
         ]
-        rows.sort(key=lambda r: str(r.get("messageId")))
-        return rows
 
 
 # -- helpers ---------------------------------------------------------------------------------
