@@ -1,5 +1,6 @@
-"""Performance benchmark of the intake path and of each function's cold init.
+"""Benchmarks: the intake path, the worker's own processing time per message (rules and Claude,
+model latency excluded), each function's cold init, and the rule-based extractor's accuracy.
 
-Run from the repository root: ``.venv/bin/python -m bench`` (``make bench``). Prints a table and
+Run from the repository root: ``.venv/bin/python -m bench`` (``make bench``). Prints tables and
 writes every number to ``.bench/results.json``. See ``bench/__main__.py`` for what is measured.
 """

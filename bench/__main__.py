@@ -1,4 +1,4 @@
-"""Benchmark: intake latency through the real Mangum handler, and cold init of every function.
+"""Benchmark: intake latency, cold init of every function, worker own work, extraction accuracy.
 
 Usage (from the repository root)::
 
@@ -16,7 +16,19 @@ Usage (from the repository root)::
 2. Cold init. For each function in template.yaml, fresh interpreters import the handler module by
    file path (task root, repo root and shared/ on sys.path, like Lambda with the layer) and report
    the import time measured in-process. Baselines: a fresh ``import boto3`` and ``python -c pass``.
-   For the API function, also the first ``GET /health`` invoke in the fresh process.
+   For the API function, also the first ``GET /health`` invoke in the fresh process. For the
+   worker, whether ``anthropic`` (and ``httpx2``) are in ``sys.modules`` right after the import
+   (they must not be: the SDK is imported on the first Claude turn), and what ``import
+   anthropic`` then costs.
+3. Worker (bench/worker.py). Inbound SMS of many interleaved buyer and seller conversations, one
+   SQS record per invoke, through ``functions.worker.app.handler`` in process against moto, GHL
+   faked by the loopback stand-in; two variants: rules (no ANTHROPIC_API_KEY) and claude (the
+   Anthropic stand-in with a responder that returns valid ``record_turn`` inputs). Per message:
+   total, AWS API call time (as in 1.), GHL HTTP time (``httpx.Client.send``), model HTTP time
+   (``httpx2.Client.send``; the SDK's ``Messages.create`` too); OWN WORK = total - AWS - GHL HTTP
+   - model. Baselines: an OutboundMessage job (state tracking only), bare ``RuleBrain().decide()``
+   and ``extract()``. A separate pass per variant splits own work by step.
+4. Extraction accuracy (bench/extraction.py) on the development and the held-out labelled sets.
 
 Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if a goal fails.
 """
@@ -25,16 +37,9 @@ from __future__ import annotations
 
 import os
 
+from bench.common import BASE_ENV
+
 # Before any boto3 client exists (same as tests/conftest.py): a fake account, nothing reaches AWS.
-BASE_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}
 os.environ.update(BASE_ENV)
 for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
     os.environ.pop(_var, None)
@@ -43,9 +48,7 @@ import argparse  # noqa: E402
 import base64  # noqa: E402
 import contextlib  # noqa: E402
 import copy  # noqa: E402
-import gc  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
@@ -61,16 +64,27 @@ from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT / "shared"
+from bench.common import (  # noqa: E402
+    LABEL,
+    LOCATION_ID,
+    ROOT,
+    SHARED,
+    AwsCallTimer,
+    ms,
+    stat_header,
+    stat_row,
+    stdout_to_devnull,
+    summary,
+)
+
 FIXTURES = ROOT / "tests" / "fixtures" / "ghl"
+EXTRACTION_DEV = ROOT / "tests" / "data" / "lead_messages.jsonl"
+EXTRACTION_HOLDOUT = ROOT / "tests" / "data" / "lead_messages_holdout.jsonl"
 OUTPUT = ROOT / ".bench" / "results.json"
 
 GOAL_COLD_IMPORT_MS = 600.0
 GOAL_OWN_WORK_P99_MS = 20.0
 
-#: Single-location parameters, as in tests/conftest.py.
-LOCATION_ID = "t9Ww7bY1xJJ6ThFHZVPC"
 #: Locations the marketplace deliveries come from (a multi-location marketplace install).
 LOCATIONS = ["l1C08ntBrFjLS0elLIYU", "ve9EPM428h8vShlRW1KT", LOCATION_ID]
 CONTACTS_PER_LOCATION = 150
@@ -92,35 +106,6 @@ SMS_TEXTS = [
     "👍",
     "Do you know if the seller would cover closing costs?",
 ]
-
-
-# --------------------------------------------------------------------------------- statistics
-
-
-def percentile(ordered: list[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not ordered:
-        return math.nan
-    k = (len(ordered) - 1) * p / 100
-    lo = math.floor(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def summary(values_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(values_ms)
-    return {
-        "n": len(ordered),
-        "p50": round(percentile(ordered, 50), 3),
-        "p90": round(percentile(ordered, 90), 3),
-        "p99": round(percentile(ordered, 99), 3),
-        "max": round(ordered[-1], 3) if ordered else math.nan,
-        "mean": round(statistics.fmean(ordered), 3) if ordered else math.nan,
-    }
-
-
-def ms(ns: int) -> float:
-    return ns / 1e6
 
 
 # --------------------------------------------------------------------------------- workload
@@ -226,75 +211,6 @@ def api_gateway_headers(raw: bytes | None, signature: str | None) -> dict[str, s
     return headers
 
 
-# --------------------------------------------------------------------------------- AWS timing
-
-
-class AwsCallTimer:
-    """Time spent in AWS API calls, hooked globally (the intake creates its clients lazily).
-
-    ``api_ns``: inside ``BaseClient._make_api_call`` (botocore serialisation, signing, moto's
-    emulation standing in for the network + service, response parsing). ``emulation_ns``: the part
-    of that spent in moto's ``BotocoreStubber`` (what real DynamoDB/SQS + the network replace).
-    ``gc_own_ns``: garbage-collector pauses that happened outside AWS calls (so inside own work).
-    """
-
-    def __init__(self) -> None:
-        self.api_ns = 0
-        self.emulation_ns = 0
-        self.gc_own_ns = 0
-        self.calls: list[str] = []
-        self._depth = 0
-        self._gc_start = 0
-
-    def reset(self) -> None:
-        self.api_ns = 0
-        self.emulation_ns = 0
-        self.gc_own_ns = 0
-        self.calls = []
-
-    def _on_gc(self, phase: str, _info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._gc_start = time.perf_counter_ns()
-        elif self._depth == 0:
-            self.gc_own_ns += time.perf_counter_ns() - self._gc_start
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[AwsCallTimer]:
-        import botocore.client
-        from moto.core.botocore_stubber import BotocoreStubber
-
-        timer = self
-        original_call = botocore.client.BaseClient._make_api_call
-        original_stub = BotocoreStubber.__call__
-
-        def _make_api_call(client: Any, operation_name: str, api_params: Any) -> Any:
-            timer._depth += 1
-            start = time.perf_counter_ns()
-            try:
-                return original_call(client, operation_name, api_params)
-            finally:
-                timer.api_ns += time.perf_counter_ns() - start
-                timer._depth -= 1
-                timer.calls.append(f"{client.meta.service_model.service_name}:{operation_name}")
-
-        def _stub_call(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter_ns()
-            try:
-                return original_stub(stubber, event_name, request, **kwargs)
-            finally:
-                timer.emulation_ns += time.perf_counter_ns() - start
-
-        botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
-        BotocoreStubber.__call__ = _stub_call  # type: ignore[method-assign]
-        gc.callbacks.append(self._on_gc)
-        try:
-            yield self
-        finally:
-            gc.callbacks.remove(self._on_gc)
-            botocore.client.BaseClient._make_api_call = original_call  # type: ignore[method-assign]
-            BotocoreStubber.__call__ = original_stub  # type: ignore[method-assign]
-
-
 @contextlib.contextmanager
 def own_work_breakdown(timer: AwsCallTimer, totals: Counter[str]) -> Iterator[None]:
     """Wrap the intake's steps to add up their time minus AWS call time (only in its own pass:
@@ -334,22 +250,6 @@ def own_work_breakdown(timer: AwsCallTimer, totals: Counter[str]) -> Iterator[No
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
-
-
-@contextlib.contextmanager
-def stdout_to_devnull() -> Iterator[None]:
-    """Send fd 1 to /dev/null (Lambda ships stdout to CloudWatch; we only want the cost)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 # --------------------------------------------------------------------------------- latency
@@ -613,6 +513,7 @@ if cfg["kind"] == "handler":
     start = time.perf_counter()
     spec.loader.exec_module(module)
     out["import_ms"] = (time.perf_counter() - start) * 1e3
+    out["modules"] = {m: m in sys.modules for m in ("anthropic", "httpx2", "httpx")}
     if cfg.get("invoke_health"):
         from local.apigw import LambdaContext, http_event
         handler = getattr(module, cfg["handler"])
@@ -632,6 +533,10 @@ if cfg["kind"] == "handler":
             out[label + "_invoke_ms"] = (time.perf_counter() - start) * 1e3
             assert result["statusCode"] == 200, result
         out["first_invoke_deps_ms"] = deps_ms[0]
+    for name in cfg.get("then_import", []):
+        start = time.perf_counter()
+        importlib.import_module(name)
+        out.setdefault("then_import_ms", {})[name] = (time.perf_counter() - start) * 1e3
 else:
     start = time.perf_counter()
     importlib.import_module(cfg["module"])
@@ -666,18 +571,22 @@ def importtime_by_package(stderr: str, top: int = 12) -> dict[str, Any]:
     """Parse ``-X importtime`` output after the marker: self time summed per top-level package."""
     _, _, after = stderr.partition("@@bench-import-start\n")
     per_package: Counter[str] = Counter()
+    project: Counter[str] = Counter()
     modules = 0
     for line in after.splitlines():
         if not line.startswith("import time:") or "imported package" in line:
             continue
         self_us, _cumulative, name = (p.strip() for p in line[len("import time:") :].split("|"))
         per_package[name.split(".")[0]] += int(self_us)
+        if name.startswith("ghl_ai"):
+            project[name] += int(self_us)
         modules += 1
     total_us = sum(per_package.values())
     return {
         "modules_imported": modules,
         "self_time_total_ms": round(total_us / 1e3, 1),
         "top_packages_ms": {k: round(v / 1e3, 1) for k, v in per_package.most_common(top)},
+        "top_project_modules_ms": {k: round(v / 1e3, 1) for k, v in project.most_common(5)},
     }
 
 
@@ -709,6 +618,10 @@ def run_cold_init(
             "process_wall_median_ms": round(statistics.median(walls), 1),
             "import_all_ms": [round(v, 1) for v in imports],
         }
+        if "modules" in outs[0]:
+            row["loaded_after_import"] = {
+                m: any(o["modules"][m] for o in outs) for m in outs[0]["modules"]
+            }
         if cfg.get("invoke_health"):
             first = [o["import_ms"] + o["first_invoke_ms"] for o in outs]
             row.update(
@@ -764,6 +677,19 @@ def run_cold_init(
         # The template's POWERTOOLS_LOG_LEVEL=INFO would log; keep the test settings.
         env.update({k: BASE_ENV[k] for k in ("POWERTOOLS_METRICS_DISABLED",)})
         rows[name] = measure(name, cfg, env)
+        if name == "WorkerFunction":
+            # The worker imports the anthropic SDK on a container's first Claude turn: what that
+            # costs after the handler import (separate processes: the rows above stay clean).
+            then = ["anthropic"]
+            outs = []
+            for i in range(runs):
+                print(
+                    f"[bench] cold init {name} + import anthropic {i + 1}/{runs}", file=sys.stderr
+                )
+                outs.append(_child({**cfg, "then_import": then}, env)[0])
+            rows[name]["then_import_median_ms"] = {
+                m: round(statistics.median(o["then_import_ms"][m] for o in outs), 1) for m in then
+            }
         _, _, stderr = _child(
             {**cfg, "marker": True, "invoke_health": False}, env, ["-X", "importtime"]
         )
@@ -787,6 +713,9 @@ def _versions() -> dict[str, str]:
         "botocore",
         "cryptography",
         "moto",
+        "httpx",
+        "anthropic",
+        "httpx2",
     ):
         try:
             out[dist] = metadata.version(dist)
@@ -795,21 +724,14 @@ def _versions() -> dict[str, str]:
     return out
 
 
-LABEL = 58
-
-
-def _stat_row(label: str, s: dict[str, float], mark: str = "") -> str:
-    return (
-        f"  {label:<{LABEL}}{s['n']:>6}{s['p50']:>9.3f}{s['p90']:>9.3f}{s['p99']:>9.3f}"
-        f"{s['max']:>9.3f}{s['mean']:>9.3f}  {mark}".rstrip()
-    )
-
-
 def _verdict(goal: dict[str, Any]) -> str:
     return "PASS" if goal["pass"] else "FAIL"
 
 
 def print_report(report: dict[str, Any]) -> None:
+    from bench.extraction import print_report as extraction_report
+    from bench.worker import print_worker
+
     m = report["machine"]
     goals = {g["id"]: g for g in report["goals"]}
     print()
@@ -834,24 +756,24 @@ def print_report(report: dict[str, Any]) -> None:
     print(header)
     print(rule)
     goal = goals["intake_own_work_p99"]
-    print(_stat_row("POST /webhooks/ghl: total handler time", w["total_ms"]))
-    print(_stat_row("  in AWS API calls (botocore client + moto)", w["aws_api_calls_ms"]))
+    print(stat_row("POST /webhooks/ghl: total handler time", w["total_ms"]))
+    print(stat_row("  in AWS API calls (botocore client + moto)", w["aws_api_calls_ms"]))
     print(
-        _stat_row("    of which moto emulation (stands in for network+AWS)", w["moto_emulation_ms"])
+        stat_row("    of which moto emulation (stands in for network+AWS)", w["moto_emulation_ms"])
     )
     print(
-        _stat_row(
+        stat_row(
             "  OWN WORK = total - AWS API calls",
             w["own_work_ms"],
             f"goal p99 < {goal['target_ms']:g} ms: {_verdict(goal)}",
         )
     )
-    print(_stat_row("    GC pauses inside own work", w["gc_pauses_in_own_work_ms"]))
-    print(_stat_row("    own work without GC pauses", w["own_work_excl_gc_ms"]))
+    print(stat_row("    GC pauses inside own work", w["gc_pauses_in_own_work_ms"]))
+    print(stat_row("    own work without GC pauses", w["own_work_excl_gc_ms"]))
     for kind, s in w["own_work_by_kind_ms"].items():
-        print(_stat_row(f"    own work: {kind}", s))
+        print(stat_row(f"    own work: {kind}", s))
     print(
-        _stat_row(
+        stat_row(
             "  own work + botocore client side (total - moto)",
             w["own_work_incl_botocore_client_ms"],
         )
@@ -859,16 +781,16 @@ def print_report(report: dict[str, Any]) -> None:
     prod = lat.get("webhooks_production_observability")
     if prod:
         print(
-            _stat_row("  own work, INFO logs + EMF metrics on (separate pass)", prod["own_work_ms"])
+            stat_row("  own work, INFO logs + EMF metrics on (separate pass)", prod["own_work_ms"])
         )
-    print(_stat_row("baseline: GET /health through the same handler", b["health_via_handler_ms"]))
+    print(stat_row("baseline: GET /health through the same handler", b["health_via_handler_ms"]))
     print(
-        _stat_row(
+        stat_row(
             "baseline: Ed25519 verify + json.loads, same bodies", b["ed25519_verify_json_parse_ms"]
         )
     )
     print(
-        _stat_row(
+        stat_row(
             "baseline: verify + parse_json + parse_marketplace_webhook",
             b["ed25519_verify_json_parse_pydantic_ms"],
         )
@@ -936,9 +858,53 @@ def print_report(report: dict[str, Any]) -> None:
             f"   {name} import by package, -X importtime self ms (tracing inflates;"
             f" {info['modules_imported']} modules, {info['self_time_total_ms']:g} ms): {top}"
         )
+        if name == "WorkerFunction" and info.get("top_project_modules_ms"):
+            mods = ", ".join(f"{k} {v:g}" for k, v in info["top_project_modules_ms"].items())
+            print(f"     slowest project modules (self ms): {mods}")
+    for name, row in cold["rows"].items():
+        loaded = row.get("loaded_after_import")
+        if loaded is None or name != "WorkerFunction":
+            continue
+        flags = ", ".join(f"{m} {'YES' if v else 'no'}" for m, v in loaded.items())
+        then = row.get("then_import_median_ms", {}).get("anthropic")
+        print(
+            f"   {name}: in sys.modules after importing functions/worker/app.py in a fresh"
+            f" process: {flags}"
+        )
+        if then is not None:
+            print(
+                f"   {name}: `import anthropic` after that (paid by a container's first Claude"
+                f" turn) median {then:.1f} ms"
+            )
+
+    w = report.get("worker")
+    if w:
+        print()
+        print(
+            "3. Worker: own processing time per message (inbound SMS through the real worker"
+            " handler in process, against moto + GHL/Anthropic stand-ins on loopback)"
+        )
+        print_worker(w, stat_row, stat_header())
+
+    ex = report.get("extraction")
+    if ex:
+        for number, key, heading in (
+            ("4a", "development", "development set (the extractor was developed against it)"),
+            (
+                "4b",
+                "holdout",
+                (
+                    "HELD-OUT set (labelled before the extractor first saw it; first run micro-F1"
+                    " 0.850, then four bugs it exposed were fixed)"
+                ),
+            ),
+        ):
+            print()
+            print(f"{number}. Rule-based extraction accuracy, {heading}")
+            extraction_report(ex[key], ex[key]["path"])
 
     print()
-    print("3. Goals")
+    print(f"{5 if ex else (4 if w else 3)}. Goals")
     for g in report["goals"]:
         print(
             f"  {_verdict(g)}  {g['name']}: {g['value_ms']:.1f} ms (target < {g['target_ms']:g} ms)"
@@ -964,16 +930,52 @@ def main(argv: list[str] | None = None) -> int:
         help="extra requests with production logging/metrics on (0 to skip)",
     )
     parser.add_argument("--cold-runs", type=int, default=5, help="fresh processes per subject")
+    parser.add_argument(
+        "--worker-conversations",
+        type=int,
+        default=30,
+        help="measured leads per worker variant (11 inbound SMS each)",
+    )
+    parser.add_argument(
+        "--worker-warmup", type=int, default=2, help="warm-up leads per worker variant"
+    )
+    parser.add_argument(
+        "--worker-breakdown",
+        type=int,
+        default=6,
+        help="extra leads per worker variant with the steps wrapped and timed (0 to skip)",
+    )
+    parser.add_argument(
+        "--worker-baseline",
+        type=int,
+        default=200,
+        help="OutboundMessage jobs for the worker baseline",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     if args.requests < 1 or args.cold_runs < 1 or args.warmup < 1:
         parser.error("--requests, --warmup and --cold-runs must be at least 1")
+    if min(args.worker_conversations, args.worker_warmup, args.worker_baseline) < 1:
+        parser.error("--worker-conversations, --worker-warmup and --worker-baseline: at least 1")
 
     sys.path[:0] = [str(ROOT), str(SHARED)]
+    from bench.extraction import evaluate
+    from bench.worker import run_worker
+
     started = time.perf_counter()
     print(f"[bench] intake latency: {args.requests} requests ...", file=sys.stderr, flush=True)
     latency, environments = run_latency(args)
+    print(
+        f"[bench] worker: {args.worker_conversations} conversations per variant ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    worker = run_worker(args)
+    extraction = {
+        key: {**evaluate(path), "path": str(path.relative_to(ROOT))}
+        for key, path in (("development", EXTRACTION_DEV), ("holdout", EXTRACTION_HOLDOUT))
+    }
     cold = run_cold_init(args, environments)
 
     intake_import = cold["rows"]["IntakeFunction"]["import_median_ms"]
@@ -995,6 +997,10 @@ def main(argv: list[str] | None = None) -> int:
             "breakdown_requests": args.breakdown_requests,
             "prod_requests": args.prod_requests,
             "cold_runs": args.cold_runs,
+            "worker_conversations": args.worker_conversations,
+            "worker_warmup": args.worker_warmup,
+            "worker_breakdown": args.worker_breakdown,
+            "worker_baseline": args.worker_baseline,
             "seed": args.seed,
         },
         "goals": [
@@ -1016,6 +1022,8 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "latency": latency,
         "cold_init": cold,
+        "worker": worker,
+        "extraction": extraction,
         "output": str(args.output),
     }
     report["runtime_s"] = round(time.perf_counter() - started, 1)

@@ -335,7 +335,8 @@ class ConversationEngine:
     ) -> None:
         loc, contact = key.location_id, key.contact_id
         wb = self._writeback
-        changed = {n: a for n, a in answers.items() if _answers(lead.get("answers")).get(n) != a}
+        before = _answers(lead.get("answers"))
+        changed = {n: a for n, a in answers.items() if before.get(n) != a}
         extra: dict[str, Any] = {}
         if intent and intent != lead.get("intent"):
             extra["intent"] = intent
