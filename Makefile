@@ -57,9 +57,11 @@ test: $(VENV)/.installed lint-template lint ## install everything and run every 
 test-fast: $(VENV)/.installed ## the test suite only (no linters)
 	@$(PY) -m pytest -n 2 -q
 
-lint: $(VENV)/.installed ## ruff (lint + format check)
+lint: $(VENV)/.installed ## ruff (lint + format check) and mypy (the shared package and each function)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@MYPYPATH=shared $(VENV)/bin/mypy -p ghl_ai
+	@for f in functions/*/app.py; do MYPYPATH=shared $(VENV)/bin/mypy $$f || exit 1; done
 
 format: $(VENV)/.installed
 	@$(VENV)/bin/ruff check --fix .

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -121,19 +122,19 @@ class Dependencies:
             if not job.form.consent:
                 return Outcome("skipped", "no consent to text")
             return engine.start(key, "form", context)
-        event, key = job.event, lead_key(job.event)
-        if key is None:
+        event, contact = job.event, lead_key(job.event)
+        if contact is None:
             return Outcome("skipped", "no contact")
         if event.type == "InboundMessage" and event.direction == "inbound":
             message = message_of(event, job.received_at)
             assert message is not None
             return engine.on_inbound(message)
         if event.type == "ContactCreate":
-            return engine.start(key, "contact_created")
+            return engine.start(contact, "contact_created")
         tags = {str(t).lower() for t in event.payload.get("tags") or []}
-        activation = self.tenants.profile(key.location_id).activation_tag
+        activation = self.tenants.profile(contact.location_id).activation_tag
         if event.type in ("WorkflowWebhook", "ContactTagUpdate") and activation in tags:
-            return engine.start(key, "activation_tag")
+            return engine.start(contact, "activation_tag")
         return Outcome("skipped", f"nothing to say on {event.type}")
 
 
@@ -184,7 +185,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 
 
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     deps().idempotency_config.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

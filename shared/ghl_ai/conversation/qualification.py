@@ -82,7 +82,7 @@ def missing_fields(intent: Intent | None, answers: Mapping[str, Any]) -> list[Fi
 
 
 def merge(
-    current: Mapping[str, Answer], new: Mapping[str, Answer], *, min_confidence: float = 0.5
+    current: Mapping[str, Answer], new: Mapping[Any, Answer], *, min_confidence: float = 0.5
 ) -> dict[str, Answer]:
     """Newer answers win unless they are much less certain than what we have; answers below
     ``min_confidence`` are ignored (the question will be asked again)."""

@@ -76,8 +76,8 @@ class LyrioForm(BaseModel):
     @classmethod
     def _intent(cls, value: object) -> object:
         if isinstance(value, str):
-            value = value.strip().lower() or None
-            return {"buying": "buy", "selling": "sell", "renting": "rent"}.get(value, value)
+            word = value.strip().lower()
+            return {"buying": "buy", "selling": "sell", "renting": "rent"}.get(word, word) or None
         return value
 
     @field_validator("consent", mode="before")

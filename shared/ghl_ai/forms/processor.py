@@ -11,7 +11,7 @@ from typing import Any
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.conversation.extract import extract
-from ghl_ai.conversation.model import Answer
+from ghl_ai.conversation.model import Answer, FieldName
 from ghl_ai.jobs import LyrioFormJob
 from ghl_ai.leads.models import BehaviourEvent, LeadChanges, LeadKey
 from ghl_ai.webhooks.events import utcnow
@@ -52,9 +52,13 @@ class FormProcessor:
         key = LeadKey(job.location_id, str(contact["id"]))
 
         answers: dict[str, dict[str, Any]] = {}
-        for name, text in (("budget", form.budget), ("timeline", form.timeline)):
+        prefilled: tuple[tuple[FieldName, str | None], ...] = (
+            ("budget", form.budget),
+            ("timeline", form.timeline),
+        )
+        for name, text in prefilled:
             if text:
-                found = extract(text, today=now.date(), expecting=name).answers.get(name)  # type: ignore[arg-type]
+                found = extract(text, today=now.date(), expecting=name).answers.get(name)
                 if found is not None:
                     answers[name] = Answer(
                         value=found.value, confidence=0.9, source="form"
