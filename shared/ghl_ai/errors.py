@@ -42,7 +42,12 @@ class GhlApiError(DomainError):
     never the token, the request body or personal data.
     """
 
-    def __init__(self, status: int, method: str, path: str, detail: str = "") -> None:
+    def __init__(
+        self, status: int, method: str, path: str, detail: str = "", *, maybe_done: bool = False
+    ) -> None:
+        #: A non-idempotent request (an SMS, a note) that GHL may have carried out even though
+        #: the answer was an error or never came: repeating it could do it twice.
+        self.maybe_done = maybe_done
         self.status = status
         self.method = method
         self.path = path

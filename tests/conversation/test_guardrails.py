@@ -270,3 +270,16 @@ def test_the_first_turn_reads_earlier_history_from_ghl(
         conversation = json.dumps(call.messages)
         assert "open house sign on Elm St" in conversation
         assert "what's the HOA?" in json.dumps(call.messages[-1])
+
+
+def test_a_500_on_sending_is_not_resent_because_ghl_may_have_sent_it(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    rules.script("POST", "/conversations/messages", [500])
+    c = new_lead(stack, rules)
+    c.lead_says("Hi, I want to buy a house")
+    c.run()
+    assert len(rules.calls_to("POST", "/conversations/messages")) == 1
+    assert stack.queue_depth("JobsQueue") == 0 and stack.queue_depth("JobsDLQ") == 0
+    (claim,) = [o for o in stack.scan("OutboxTable") if o["id"].startswith("reply:")]
+    assert claim["status"] == "uncertain"

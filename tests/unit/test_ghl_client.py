@@ -438,6 +438,7 @@ def test_a_read_timeout_on_send_message_is_not_retried(
     error = the_error(excinfo)
     assert error.status == 0
     assert isinstance(error.__cause__, httpx.ReadTimeout)
+    assert error.maybe_done  # GHL may have sent it: the caller must not send it again
     assert len(ghl.calls) == 1
     assert sleeps == []
 
@@ -479,6 +480,7 @@ def test_exhausted_attempts_raise_a_retryable_429(
     error = the_error(excinfo)
     assert (error.status, error.path) == (429, "/contacts/{contactId}/tags")
     assert error.retryable
+    assert not error.maybe_done  # a 429 was never carried out
     assert len(ghl.calls) == 4
     assert sleeps == pytest.approx(jitter(3))
     assert ghl.contacts[contact_id]["tags"] == ["buyer"]

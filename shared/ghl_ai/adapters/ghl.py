@@ -425,9 +425,15 @@ class GhlClient:
                 )
                 retry_after = _retry_after_seconds(response)
             spent += time.monotonic() - started
+            maybe_done = not idempotent and (
+                (cause is not None and not isinstance(cause, _LOCAL_ERRORS + _NOT_SENT_ERRORS))
+                or (status >= 500 and status not in _SAFE_RETRY_STATUSES)
+            )
 
             if not may_retry:
-                raise GhlApiError(status, method, template, detail) from cause
+                raise GhlApiError(
+                    status, method, template, detail, maybe_done=maybe_done
+                ) from cause
             log: dict[str, object] = {
                 "method": method,
                 "path": template,
@@ -436,13 +442,17 @@ class GhlClient:
             }
             if attempt >= self._max_attempts:
                 logger.warning("GHL request failed", extra=log | {"reason": "max_attempts"})
-                raise GhlApiError(status, method, template, detail) from cause
+                raise GhlApiError(
+                    status, method, template, detail, maybe_done=maybe_done
+                ) from cause
             wait = retry_after if retry_after is not None else self._backoff(attempt)
             if spent + wait >= self._deadline:
                 log |= {"wait": round(wait, 3)}
                 logger.warning("GHL request failed", extra=log | {"reason": "deadline"})
                 detail = f"{detail} (gave up: a {wait:.1f}s wait would pass the deadline)"
-                raise GhlApiError(status, method, template, detail) from cause
+                raise GhlApiError(
+                    status, method, template, detail, maybe_done=maybe_done
+                ) from cause
             logger.warning("GHL request retry", extra=log | {"wait": round(wait, 3)})
             self._sleep(wait)
             spent += wait

@@ -295,16 +295,25 @@ class ConversationEngine:
     def _send(self, key: LeadKey, effect_id: str, claim: dict[str, Any], body: str) -> bool:
         """Send the claimed reply unless it was sent already. True when it is (now) sent."""
         status = claim.get("status")
-        if status == "done":
+        if status in ("done", "uncertain"):
             return True
-        if status in ("failed", "uncertain"):
+        if status == "failed":
             return False
         try:
             result = self._ghl.send_message(key.contact_id, body, "SMS")
         except GhlApiError as exc:
+            if exc.maybe_done:
+                # GHL may have sent it (a plain 500, a lost answer): sending again could text
+                # the lead twice. Count it as sent and let the agent see the alarm.
+                logger.error(
+                    "GHL may or may not have sent the reply; not resending",
+                    extra={"status": exc.status, "contact_id": key.contact_id},
+                )
+                self._outbox.finish(effect_id, "uncertain", error=exc.status)
+                return True
             if exc.retryable:
-                # GHL did not take it (429 / 5xx before processing / connection): the claim
-                # stays pending with the same text and the job is retried.
+                # GHL did not take it (429 / 502-504 / no connection): the claim stays pending
+                # with the same text and the job is retried.
                 raise
             logger.error(
                 "GHL refused the reply",
