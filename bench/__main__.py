@@ -929,7 +929,7 @@ def main(argv: list[str] | None = None) -> int:
         default=300,
         help="extra requests with production logging/metrics on (0 to skip)",
     )
-    parser.add_argument("--cold-runs", type=int, default=5, help="fresh processes per subject")
+    parser.add_argument("--cold-runs", type=int, default=9, help="fresh processes per subject")
     parser.add_argument(
         "--worker-conversations",
         type=int,
