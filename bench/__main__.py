@@ -75,6 +75,7 @@ from bench.common import (  # noqa: E402
     stat_row,
     stdout_to_devnull,
     summary,
+    timed_each,
 )
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ghl"
@@ -403,18 +404,8 @@ def run_latency(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dic
         public_key.verify(base64.b64decode(delivery.signature), delivery.raw)
         parse_marketplace_webhook(parse_json(delivery.raw), delivery.raw)
 
-    def time_each(fn: Callable[[Delivery], None]) -> list[float]:
-        for delivery in warm:
-            fn(delivery)
-        out = []
-        for delivery in measured:
-            start = time.perf_counter_ns()
-            fn(delivery)
-            out.append(ms(time.perf_counter_ns() - start))
-        return out
-
-    verify_ms = time_each(verify_parse)
-    validate_ms = time_each(verify_parse_validate)
+    verify_ms = timed_each(verify_parse, measured, warm)
+    validate_ms = timed_each(verify_parse_validate, measured, warm)
 
     # -- results
     bad = [s for s in samples + breakdown_samples + prod_samples if not s.ok]

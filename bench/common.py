@@ -10,7 +10,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,20 @@ def summary(values_ms: list[float]) -> dict[str, float]:
         "max": round(ordered[-1], 3) if ordered else math.nan,
         "mean": round(statistics.fmean(ordered), 3) if ordered else math.nan,
     }
+
+
+def timed_each(
+    fn: Callable[[Any], Any], items: Iterable[Any], warm: Iterable[Any] = ()
+) -> list[float]:
+    """Call ``fn`` on each of ``warm`` (not timed), then time it on each of ``items`` (ms)."""
+    for item in warm:
+        fn(item)
+    out = []
+    for item in items:
+        start = time.perf_counter_ns()
+        fn(item)
+        out.append(ms(time.perf_counter_ns() - start))
+    return out
 
 
 def ms(ns: int) -> float:

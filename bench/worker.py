@@ -49,6 +49,7 @@ from bench.common import (
     ms,
     stdout_to_devnull,
     summary,
+    timed_each,
 )
 
 DEV_DATA = ROOT / "tests" / "data" / "lead_messages.jsonl"
@@ -678,17 +679,6 @@ def _breakdown(profiler: StepProfiler, samples: list[Sample]) -> dict[str, Any]:
     }
 
 
-def _timed_each(fn: Callable[[Any], Any], items: list[Any], warm: int = 20) -> list[float]:
-    for item in items[:warm]:
-        fn(item)
-    out = []
-    for item in items:
-        start = time.perf_counter_ns()
-        fn(item)
-        out.append(ms(time.perf_counter_ns() - start))
-    return out
-
-
 def run_worker(args: argparse.Namespace) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
@@ -838,9 +828,11 @@ def run_worker(args: argparse.Namespace) -> dict[str, Any]:
             os.environ.update(saved_env)
 
     brain = RuleBrain()
-    decide_ms = _timed_each(brain.decide, rules_turns)
-    extract_ms = _timed_each(
-        lambda t: extract(t[0], today=t[1], expecting=t[2], areas=t[3]), rules_texts
+    decide_ms = timed_each(brain.decide, rules_turns, rules_turns[:20])
+    extract_ms = timed_each(
+        lambda t: extract(t[0], today=t[1], expecting=t[2], areas=t[3]),
+        rules_texts,
+        rules_texts[:20],
     )
     results["baselines"] = {
         "outbound_message_job": {

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import contextlib
 import hashlib
 import itertools
 import json
@@ -497,10 +496,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Local Anthropic Messages API stand-in.")
     parser.add_argument("--port", type=int, default=8020)
     args = parser.parse_args()
-    with AnthropicStandIn(args.port, echo=True) as standin:
-        print(f"Anthropic stand-in on {standin.base_url} (set ANTHROPIC_BASE_URL)", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    AnthropicStandIn(args.port, echo=True).serve(
+        "Anthropic stand-in on {url} (set ANTHROPIC_BASE_URL)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ tags lower-cased and answers with GHL-shaped JSON. ``script()`` queues canned re
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fnmatch
 import itertools
 import json
@@ -411,10 +410,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Local GHL API stand-in (prints calls).")
     parser.add_argument("--port", type=int, default=8010)
     args = parser.parse_args()
-    with GhlStandIn(args.port, echo=True) as standin:
-        print(f"GHL stand-in on {standin.base_url} (location {LOCATION_ID})", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    GhlStandIn(args.port, echo=True).serve(f"GHL stand-in on {{url}} (location {LOCATION_ID})")
 
 
 if __name__ == "__main__":

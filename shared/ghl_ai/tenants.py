@@ -94,6 +94,7 @@ class TenantDirectory:
         self._settings = settings
         self._dynamodb = dynamodb
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._profiles: dict[str, tuple[float, TenantProfile]] = {}
         self._cache_seconds = cache_seconds
 
     def _tenant(self, location_id: str) -> dict[str, Any] | None:
@@ -160,7 +161,10 @@ class TenantDirectory:
 
     def profile(self, location_id: str) -> TenantProfile:
         """The location's persona and rules: the tenants-table item's attributes where set,
-        else the environment's values (TenantSettings defaults)."""
+        else the environment's values (TenantSettings defaults). Cached like the tenant items."""
+        cached = self._profiles.get(location_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
         values = self._settings.model_dump()
         s = self._settings
         if not (s.ghl_location_id and location_id == s.ghl_location_id):
@@ -168,7 +172,9 @@ class TenantDirectory:
             for attribute, name in _PROFILE_ATTRIBUTES.items():
                 if item.get(attribute) not in (None, ""):
                     values[name] = item[attribute]
-        return TenantProfile.build(location_id, values)
+        profile = TenantProfile.build(location_id, values)
+        self._profiles[location_id] = (time.monotonic() + self._cache_seconds, profile)
+        return profile
 
 
 def _digest_of(secret: Any) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 
 from functions.worker import app as worker_app
 from ghl_ai import config
+from local.anthropic_standin import AnthropicStandIn
 from local.ghl_standin import GhlStandIn, RecordedCall
 from tests.conftest import LOCATION_ID, Response, Stack
 
@@ -120,8 +121,16 @@ class Conversation:
         return self.stack.lead(self.location_id, self.contact_id) or {}
 
 
-def configure(monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn, **env: str) -> None:
-    """Point the worker at the GHL stand-in with the test persona; extra env overrides."""
+def configure(
+    monkeypatch: pytest.MonkeyPatch,
+    ghl: GhlStandIn,
+    claude: AnthropicStandIn | None = None,
+    **env: str,
+) -> None:
+    """Point the worker at the GHL stand-in (and, given one, the Anthropic stand-in: Claude
+    answers) with the test persona; extra env overrides."""
+    if claude is not None:
+        env = {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": claude.base_url, **env}
     values = {
         "GHL_API_TOKEN": "pit-test-token",
         "GHL_API_BASE_URL": ghl.base_url,

@@ -176,8 +176,7 @@ def test_a_buyer_is_qualified_by_claude(
         configure(
             monkeypatch,
             ghl,
-            ANTHROPIC_API_KEY="sk-ant-test",
-            ANTHROPIC_BASE_URL=claude.base_url,
+            claude,
             ANTHROPIC_MODEL="claude-test-model",
         )
         claude.script(*[tool(t) for t in CLAUDE_BUYER])
@@ -302,9 +301,7 @@ def test_a_seller_is_qualified_by_claude(
     stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with AnthropicStandIn() as claude:
-        configure(
-            monkeypatch, ghl, ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=claude.base_url
-        )
+        configure(monkeypatch, ghl, claude)
         claude.script(*[tool(t) for t in CLAUDE_SELLER])
         c = seller(stack, ghl)
         replies = [one_reply(c, text) for text in SELLER]

@@ -196,9 +196,7 @@ def test_claude_failing_with_500s_gets_exactly_one_rule_based_reply(
     stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with AnthropicStandIn() as claude:
-        configure(
-            monkeypatch, ghl, ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=claude.base_url
-        )
+        configure(monkeypatch, ghl, claude)
         claude.script(status(500), status(500), status(500))
         c = new_lead(stack, ghl)
         (reply,) = c.lead_says("Hi, I want to buy a house")
@@ -213,8 +211,7 @@ def test_claude_timing_out_gets_exactly_one_rule_based_reply(
         configure(
             monkeypatch,
             ghl,
-            ANTHROPIC_API_KEY="sk-ant-test",
-            ANTHROPIC_BASE_URL=claude.base_url,
+            claude,
             ANTHROPIC_TIMEOUT_SECONDS="0.5",
         )
         claude.script(delay(5), delay(5), delay(5))
@@ -260,9 +257,7 @@ def test_the_first_turn_reads_earlier_history_from_ghl(
     stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with AnthropicStandIn() as claude:
-        configure(
-            monkeypatch, ghl, ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=claude.base_url
-        )
+        configure(monkeypatch, ghl, claude)
         c = new_lead(stack, ghl)
         ghl.seed_inbound(c.contact_id, "Saw the open house sign on Elm St, is it still for sale?")
         assert len(c.lead_says("Also, what's the HOA?")) == 1

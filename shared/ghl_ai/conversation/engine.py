@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
@@ -50,7 +49,7 @@ from ghl_ai.conversation.rules import handoff_reply
 from ghl_ai.conversation.writeback import HANDOFF_TAG, OPTED_OUT_TAG, GhlWriteBack
 from ghl_ai.errors import GhlApiError
 from ghl_ai.jobs import OutreachJob
-from ghl_ai.leads.models import LeadChanges, LeadKey, Message, sms_blocked
+from ghl_ai.leads.models import LeadChanges, LeadKey, Message, lead_name, sms_blocked
 from ghl_ai.observability import logger
 from ghl_ai.tenants import TenantDirectory, TenantProfile
 from ghl_ai.webhooks.events import utcnow
@@ -181,6 +180,7 @@ class ConversationEngine:
         now = self._clock()
         answers = _answers(lead.get("answers"))
         intent = lead.get("intent")
+        streak = int(lead.get("vagueStreak") or 0)  # vague answers in a row so far
         claim = self._outbox.get(effect_id)
         if claim is not None and claim.get("decision"):
             decision = _decision_from(claim["decision"])
@@ -196,11 +196,11 @@ class ConversationEngine:
                 inbound=inbound,
                 first_contact=not lead.get("firstOutboundAt")
                 and not any(h.direction == "outbound" for h in history),
-                vague_streak=int(lead.get("vagueStreak") or 0),
+                vague_streak=streak,
                 context=context or {},
             )
             decision = self._decide(turn)
-            vague = int(lead.get("vagueStreak") or 0) + 1 if decision.extraction.vague else 0
+            vague = streak + 1 if decision.extraction.vague else 0
             if vague >= profile.max_vague_answers and not decision.extraction.handoff_requested:
                 # Looping on vague answers helps nobody: hand the lead to the agent.
                 extraction = decision.extraction.model_copy(update={"handoff_requested": True})
@@ -231,11 +231,9 @@ class ConversationEngine:
         temp = temperature(intent, merged)
         qualified = is_qualified(intent, merged)
         handoff = extraction.handoff_requested
-        vague = int(lead.get("vagueStreak") or 0) + 1 if extraction.vague else 0
+        vague = streak + 1 if extraction.vague else 0
 
-        self._write_back(
-            key, lead, profile, intent, merged, temp, qualified, handoff, now, effect_id
-        )
+        self._write_back(key, lead, profile, intent, merged, temp, qualified, handoff, now)
 
         changes = LeadChanges(
             set={
@@ -340,7 +338,6 @@ class ConversationEngine:
         qualified: bool,
         handoff: bool,
         now: datetime,
-        effect_id: str,
     ) -> None:
         loc, contact = key.location_id, key.contact_id
         wb = self._writeback
@@ -354,7 +351,7 @@ class ConversationEngine:
             wb.set_temperature_tag(contact, temp)  # type: ignore[arg-type]
         if changed or extra:
             wb.write_fields(loc, contact, changed, extra)
-        name = _display_name(lead)
+        name = lead_name(lead) or "Lead"
         title = f"{name} ({intent})" if intent else name
         if not lead.get("firstOutboundAt"):
             wb.move_opportunity(loc, contact, profile.pipeline_name, profile.stage_contacted, title)
@@ -523,13 +520,6 @@ def summarise(intent: str | None, answers: dict[str, Answer]) -> str:
     return "AI qualification summary. " + "; ".join(parts) + "."
 
 
-def _display_name(lead: dict[str, Any]) -> str:
-    name = lead.get("name") or " ".join(
-        p for p in (lead.get("firstName"), lead.get("lastName")) if p
-    )
-    return str(name or "Lead")
-
-
 def _answers(stored: Any) -> dict[str, Answer]:
     if not isinstance(stored, dict):
         return {}
@@ -537,23 +527,12 @@ def _answers(stored: Any) -> dict[str, Answer]:
     for name, raw in stored.items():
         if isinstance(raw, dict) and "value" in raw:
             try:
-                answer = _numbers(raw)
+                answer = dict(raw)  # the stores already turned Decimals into numbers
                 answer["value"] = normalise(name, answer["value"])
                 answers[name] = Answer.model_validate(answer)
             except ValueError:
                 continue
     return answers
-
-
-def _numbers(value: Any) -> Any:
-    """DynamoDB Decimals back to int / float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    return value
 
 
 def _fixed(reply: str) -> Decision:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Intent = Literal["buy", "sell", "both", "rent", "invest"]
-INTENTS: tuple[Intent, ...] = ("buy", "sell", "both", "rent", "invest")
+INTENTS: tuple[Intent, ...] = get_args(Intent)
 
 #: Qualification fields and the shape of their values (all JSON-serialisable):
 #:   budget         {"min": int | None, "max": int | None}  US dollars ("$450k" → max 450000;
@@ -46,19 +46,7 @@ FieldName = Literal[
     "condition",
     "price",
 ]
-FIELD_NAMES: tuple[FieldName, ...] = (
-    "budget",
-    "area",
-    "timeline",
-    "pre_approval",
-    "bedrooms",
-    "property_type",
-    "must_haves",
-    "address",
-    "motivation",
-    "condition",
-    "price",
-)
+FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
 PRE_APPROVAL = ("yes", "no", "in_progress", "cash")
 PROPERTY_TYPES = ("single_family", "condo", "townhouse", "multi_family", "land", "manufactured")
 MOTIVATIONS = (

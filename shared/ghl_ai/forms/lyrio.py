@@ -17,7 +17,8 @@ HONEYPOT_FIELD = "website"
 
 
 def normalise_phone(value: str) -> str:
-    """US-centric E.164: 10 digits → +1XXXXXXXXXX; 11 starting with 1 → +1...; +CC kept."""
+    """US-centric E.164: 10 digits get +1 in front; 11 digits starting with 1 get +; a number
+    written with a leading + and 8 to 15 digits is kept as it is."""
     raw = _NON_DIGITS.sub("", value)
     digits = raw.lstrip("+")
     if not digits.isdigit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,3 +72,11 @@ def sms_blocked(lead: dict[str, Any], channel: str = "SMS") -> bool:
         return True
     status = (lead.get("dndChannels") or {}).get(channel)
     return isinstance(status, str) and status.lower() in _BLOCKING
+
+
+def lead_name(lead: Mapping[str, Any]) -> str | None:
+    """The lead's name as GHL gave it, else first and last name, else None."""
+    if lead.get("name"):
+        return str(lead["name"])
+    joined = " ".join(str(lead[k]) for k in ("firstName", "lastName") if lead.get(k))
+    return joined or None

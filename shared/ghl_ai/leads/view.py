@@ -46,7 +46,7 @@ from typing import Any
 from ghl_ai.adapters.dynamo import LeadStore, MessageStore
 from ghl_ai.conversation.qualification import describe, normalise
 from ghl_ai.errors import DomainError, Unauthorized
-from ghl_ai.leads.models import LeadKey, sms_blocked
+from ghl_ai.leads.models import LeadKey, lead_name, sms_blocked
 
 #: How many of the latest messages the view carries.
 LAST_MESSAGES = 10
@@ -92,13 +92,6 @@ def _answers(raw: Any) -> dict[str, dict[str, Any]]:
     return answers
 
 
-def _name(lead: Mapping[str, Any]) -> str | None:
-    if lead.get("name"):
-        return str(lead["name"])
-    joined = " ".join(str(lead[k]) for k in ("firstName", "lastName") if lead.get(k))
-    return joined or None
-
-
 def lead_view(
     lead: Mapping[str, Any], messages: list[dict[str, Any]], bot_off_tag: str
 ) -> dict[str, Any]:
@@ -109,7 +102,7 @@ def lead_view(
     return {
         "contactId": lead.get("contactId"),
         "locationId": lead.get("locationId"),
-        "name": _name(lead),
+        "name": lead_name(lead),
         "firstName": lead.get("firstName"),
         "intent": lead.get("intent"),
         "intentConfidence": _float(lead.get("intentConfidence")),
