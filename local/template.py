@@ -64,6 +64,11 @@ class LocalResources:
             if ref in self.queue_urls:
                 return self.queue_urls[ref]
             return parameters.get(ref, "")
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            if isinstance(parts, dict):  # a list parameter: already comma-joined text here
+                return str(self.resolve(parts, parameters))
+            return separator.join(str(self.resolve(part, parameters)) for part in parts)
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             logical, attr = value["Fn::GetAtt"]
             if attr == "Arn" and logical in self.queue_arns:

@@ -32,6 +32,7 @@ import boto3
 from moto import mock_aws
 
 from functions.intake import app as intake_app
+from functions.scoring import app as scoring_app
 from functions.worker import app as worker_app
 from ghl_ai import config
 from ghl_ai.observability import logger
@@ -124,8 +125,29 @@ class Stack:
             function_name="WorkerFunction",
         )
 
+    def scoring_consumer(self) -> QueueConsumer:
+        return QueueConsumer(
+            self.sqs,
+            self.resources.queue_urls["ScoringQueue"],
+            self.resources.queue_arns["ScoringQueue"],
+            scoring_app.handler,
+            function_name="ScoringFunction",
+        )
+
     def run_worker(self) -> list[BatchResult]:
-        return self.consumer().drain()
+        """Run the worker until its queue is empty, and the ScoringFunction on what that asks
+        to rescore (as the deployed event source mappings would). Returns the worker's
+        batches."""
+        results: list[BatchResult] = []
+        for _ in range(20):
+            jobs = self.consumer().drain()
+            results.extend(jobs)
+            if not self.scoring_consumer().drain() and not jobs:
+                break
+        return results
+
+    def run_scoring(self) -> list[BatchResult]:
+        return self.scoring_consumer().drain()
 
     # -- looking at state ---------------------------------------------------------------------
     def queue_depth(self, logical: str = "JobsQueue") -> int:
@@ -167,18 +189,19 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "ApiKey": devkeys.API_KEY,
             "LyrioSiteKey": devkeys.SITE_KEY,
         }
-        for function in ("IntakeFunction", "WorkerFunction"):
+        for function in ("IntakeFunction", "WorkerFunction", "ScoringFunction"):
             for key, value in function_environment(
                 TEMPLATE, function, resources, parameters
             ).items():
                 monkeypatch.setenv(key, value)
         config.intake_settings.cache_clear()
         config.worker_settings.cache_clear()
-        intake_app.deps.cache_clear()
-        worker_app.deps.cache_clear()
+        config.scoring_settings.cache_clear()
+        for app in (intake_app, worker_app, scoring_app):
+            app.deps.cache_clear()
         yield Stack(dynamodb, sqs, resources)
-        intake_app.deps.cache_clear()
-        worker_app.deps.cache_clear()
+        for app in (intake_app, worker_app, scoring_app):
+            app.deps.cache_clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 Thin by design: verify, parse, dedupe, hand to the domain (:class:`ghl_ai.intake.WebhookIntake`
 for GHL webhooks, :class:`ghl_ai.forms.intake.FormIntake` for Lyrio forms,
+:class:`ghl_ai.behaviour.intake.EventIntake` for website behaviour events,
 :class:`ghl_ai.leads.view.LeadReader` for lead reads), map the outcome to HTTP. Domain errors
 are mapped to status codes here and only here. Heavy libraries (anthropic, scikit-learn) are
 never imported on this path.
@@ -10,6 +11,7 @@ never imported on this path.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,12 +25,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from mangum import Mangum
 
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore, WebhookInbox
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.adapters.ratelimit import FixedWindowLimiter
+from ghl_ai.behaviour import events as behaviour
+from ghl_ai.behaviour.intake import EventIntake
 from ghl_ai.config import ConfigurationError, IntakeSettings, intake_settings
 from ghl_ai.errors import (
     DuplicateInProgress,
@@ -47,6 +51,7 @@ from ghl_ai.webhooks.events import (
     parse_json,
     parse_marketplace_webhook,
     parse_workflow_webhook,
+    utcnow,
     workflow_location_id,
 )
 from ghl_ai.webhooks.signature import WebhookVerifier
@@ -73,6 +78,12 @@ class Dependencies:
                 dynamodb, settings.rate_limits_table, limit=settings.form_rate_limit_per_hour
             ),
         )
+        self.events = EventIntake(
+            BehaviourEventStore(dynamodb, settings.events_table),
+            JobQueue(sqs, settings.scoring_queue_url),
+        )
+        origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
+        self.allowed_origins = frozenset(origins or ["*"])
         self.leads = LeadReader(
             LeadStore(dynamodb, settings.leads_table),
             MessageStore(dynamodb, settings.messages_table),
@@ -217,6 +228,15 @@ def _record(acceptance: dict[str, str], event: GhlWebhook) -> JSONResponse:
     return JSONResponse(status_code=200, content=acceptance)
 
 
+class PayloadTooLarge(MalformedBody):
+    """A body over the route's limit (413)."""
+
+
+@app.exception_handler(PayloadTooLarge)
+async def _too_large(_: Request, exc: PayloadTooLarge) -> JSONResponse:
+    return _error(413, str(exc))
+
+
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -285,6 +305,95 @@ async def lyrio_form(request: Request) -> JSONResponse:
     )
     metrics.add_metric(name=f"LyrioForm_{acceptance['status']}", unit=MetricUnit.Count, value=1)
     return JSONResponse(status_code=202, content=acceptance)
+
+
+# -- the website: behaviour events and the tracking script ----------------------------------
+
+TRACKING_SCRIPT = (Path(behaviour.__file__).parent / "track.js").read_bytes()
+_EVENT_MEDIA_TYPES = ("", "application/json", "text/plain")
+
+
+def _cors(request: Request, response: Response) -> Response:
+    """CORS for the website routes (API Gateway adds the same when deployed with
+    LyrioAllowedOrigins; locally the app does it)."""
+    origin = request.headers.get("origin")
+    allowed = deps().allowed_origins
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+@app.options("/events")
+async def events_preflight(request: Request) -> Response:
+    response = Response(status_code=204)
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = "content-type, x-site-key"
+    response.headers["Access-Control-Max-Age"] = "600"
+    return _cors(request, response)
+
+
+@app.post("/events")
+async def behaviour_events(request: Request) -> Response:
+    """A batch of behaviour events from the agent's website (see ghl_ai.behaviour.events)."""
+    d = deps()
+    kind = forms.media_type(request.headers.get("content-type"))
+    if kind not in _EVENT_MEDIA_TYPES:
+        raise forms.UnsupportedMediaType(
+            f"unsupported content type {kind[:80]!r}: send application/json or text/plain"
+        )
+    raw = await request.body()
+    if len(raw) > behaviour.MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {behaviour.MAX_BODY_BYTES // 1024} KB")
+    # The key in a header or the query is checked before the body is read as JSON.
+    site_key = request.headers.get("x-site-key") or request.query_params.get("siteKey")
+    location_id = d.tenants.location_for_site_key(site_key.strip()) if site_key else None
+    if site_key and location_id is None:
+        raise Unauthorized("invalid site key")
+    payload = parse_json(raw)
+    if location_id is None:
+        body_key = payload.get("siteKey") if isinstance(payload, dict) else None
+        if isinstance(body_key, str) and body_key.strip():
+            location_id = d.tenants.location_for_site_key(body_key.strip())
+        if location_id is None:
+            raise Unauthorized("invalid site key")
+    try:
+        checked = behaviour.validate_batch(payload, utcnow())
+    except behaviour.BatchError as exc:
+        response = _error(422, "invalid batch", problems=[exc.problem.as_dict()])
+        return _cors(request, response)
+    outcome = d.events.accept(location_id, checked)
+    logger.info(
+        "behaviour events accepted",
+        extra={
+            "location_id": location_id,
+            "accepted": outcome.accepted,
+            "duplicates": outcome.duplicates,
+            "rejected": len({p.index for p in checked.problems}),
+        },
+    )
+    metrics.add_metric(name="BehaviourEvents", unit=MetricUnit.Count, value=outcome.accepted)
+    body: dict[str, Any] = {"accepted": outcome.accepted, "duplicates": outcome.duplicates}
+    if checked.problems:
+        body = {
+            "error": "invalid events",
+            "problems": [p.as_dict() for p in checked.problems],
+            **body,
+            "taken": outcome.taken,
+        }
+        return _cors(request, JSONResponse(status_code=422, content=body))
+    return _cors(request, JSONResponse(status_code=202, content=body))
+
+
+@app.get("/track.js")
+async def tracking_script(request: Request) -> Response:
+    """The website's tracking script (``<script src=".../track.js" data-site-key="...">``)."""
+    response = Response(
+        content=TRACKING_SCRIPT,
+        media_type="application/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+    return _cors(request, response)
 
 
 def _bearer_location(request: Request) -> str:

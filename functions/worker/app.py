@@ -4,7 +4,9 @@ Powertools BatchProcessor reports partial batch failures (template: ReportBatchI
 so one bad message is retried alone and, after maxReceiveCount receives, lands in the DLQ.
 Each job runs in two idempotent steps keyed on the job id — ``track`` (lead state, history)
 and ``converse`` (reply, write-back) — so a failed reply is retried without counting the
-message twice. The Anthropic SDK is imported only when a key is configured.
+message twice. After each job about a lead the worker asks the ScoringFunction to rescore it
+(its stream or its answers changed). The Anthropic SDK is imported only when a key is
+configured.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from ghl_ai.conversation.engine import ConversationEngine, Outcome
 from ghl_ai.conversation.model import Brain
 from ghl_ai.conversation.rules import RuleBrain
 from ghl_ai.forms.processor import FormProcessor
-from ghl_ai.jobs import Job, LyrioFormJob, OutreachJob, parse_job
+from ghl_ai.jobs import Identity, Job, LyrioFormJob, OutreachJob, ScoringJob, parse_job
 from ghl_ai.leads.events import lead_key, message_of
 from ghl_ai.leads.models import LeadKey
 from ghl_ai.leads.tracker import LeadTracker
 from ghl_ai.observability import logger, metrics
 from ghl_ai.tenants import TenantDirectory
+from ghl_ai.webhooks.events import utcnow
 
 AnyJob = Job | LyrioFormJob | OutreachJob
 
@@ -64,6 +67,10 @@ class Dependencies:
         messages = MessageStore(dynamodb, settings.messages_table)
         events = BehaviourEventStore(dynamodb, settings.events_table)
         self.tracker = LeadTracker(leads, messages, events)
+        sqs = boto3.client("sqs")
+        self.scoring = (
+            JobQueue(sqs, settings.scoring_queue_url) if settings.scoring_queue_url else None
+        )
         self.tenants = TenantDirectory(settings, dynamodb)
         self.engine: ConversationEngine | None = None
         self.forms: FormProcessor | None = None
@@ -75,7 +82,7 @@ class Dependencies:
                 outbox=OutboxStore(dynamodb, settings.outbox_table),
                 ghl=ghl,
                 tenants=self.tenants,
-                jobs=JobQueue(boto3.client("sqs"), settings.jobs_queue_url),
+                jobs=JobQueue(sqs, settings.jobs_queue_url),
                 rules=RuleBrain(),
                 claude=claude_brain(settings),
             )
@@ -110,6 +117,28 @@ class Dependencies:
         self.track = track
         self.converse = converse
 
+    def request_score(
+        self, job_id: str, key: LeadKey, reason: str, visitor: str | None = None
+    ) -> None:
+        """Ask the ScoringFunction to rescore the lead (and attach the website visitor the
+        lead turned out to be)."""
+        if self.scoring is None:
+            return
+        identities = (
+            [Identity(visitor_id=visitor, contact_id=key.contact_id, source="form")]
+            if visitor
+            else []
+        )
+        job = ScoringJob(
+            id=f"rescore:{job_id}",
+            received_at=utcnow(),
+            location_id=key.location_id,
+            contacts=[key.contact_id],
+            identities=identities,
+            reason=reason,
+        )
+        self.scoring.send(job.model_dump_json())
+
     def _converse(self, job: AnyJob) -> Outcome:
         engine = self.engine
         if engine is None:
@@ -119,6 +148,7 @@ class Dependencies:
         if isinstance(job, LyrioFormJob):
             assert self.forms is not None
             key, context = self.forms.handle(job)
+            self.request_score(job.id, key, "form", visitor=job.form.visitor_id)
             if not job.form.consent:
                 return Outcome("skipped", "no consent to text")
             return engine.start(key, "form", context)
@@ -154,6 +184,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         if isinstance(job, Job):
             tracked = deps().track(job=job)
         result = deps().converse(job=job)
+        if isinstance(job, Job) and job.event.type != "ContactDelete":
+            key = lead_key(job.event)
+            if key is not None:
+                deps().request_score(job.id, key, job.event.type)
     except Exception as exc:
         # Type and ids only: the message text of some errors quotes the body.
         logger.error(

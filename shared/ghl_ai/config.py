@@ -63,6 +63,9 @@ class TenantSettings(_Settings):
     human_pause_minutes: int = Field(default=120, ge=0)
     #: Vague answers in a row before the AI hands the lead to the agent.
     max_vague_answers: int = Field(default=3, ge=1)
+    #: Behaviour alert rules: JSON ``{"rule": {"enabled", "threshold", "cooldownHours", "tag",
+    #: "task"}}`` overriding the defaults of ghl_ai.scoring.alerts (tenants item: alertRules).
+    alert_rules: str = ""
     pipeline_name: str = "Buyer/Seller Leads"
     stage_contacted: str = "Contacted"
     stage_qualified: str = "Qualified"
@@ -75,9 +78,12 @@ class IntakeSettings(TenantSettings):
     events_table: str
     idempotency_table: str
     jobs_queue_url: str
+    scoring_queue_url: str
     leads_table: str
     messages_table: str
     rate_limits_table: str
+    #: Origins allowed to call the website routes from a browser (CORS): comma-separated, or *.
+    allowed_origins: str = "*"
     #: Lyrio form posts allowed per client (IP address) and location per hour.
     form_rate_limit_per_hour: int = Field(default=10, ge=1)
     ghl_webhook_public_key: str = Field(default=GHL_PUBLIC_KEY_PEM)
@@ -94,12 +100,29 @@ class WorkerSettings(TenantSettings):
     idempotency_table: str
     outbox_table: str
     jobs_queue_url: str
+    #: Where the worker asks for a lead to be rescored (after a message, a form, a GHL event).
+    scoring_queue_url: str | None = None
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
     #: Absent: the rule-based qualifier answers every lead.
     anthropic_api_key: SecretStr | None = None
     anthropic_model: str = "claude-sonnet-5-5"
     anthropic_timeout_seconds: float = Field(default=8.0, gt=0)
+
+
+class ScoringSettings(TenantSettings):
+    leads_table: str
+    events_table: str
+    visitors_table: str
+    outbox_table: str
+    ghl_api_base_url: str = GHL_API_BASE_URL
+    ghl_api_token: SecretStr | None = None
+    scoring_horizon_days: int = Field(default=30, ge=1)
+
+
+@lru_cache(maxsize=1)
+def scoring_settings() -> ScoringSettings:
+    return ScoringSettings.load()  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)

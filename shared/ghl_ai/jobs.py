@@ -8,6 +8,9 @@
   quiet-hours-safe window; the worker re-queues it with a delay until the window opens.
 
 Each job's ``id`` is its idempotency key in the worker.
+
+On the scoring queue, :class:`ScoringJob`: leads whose behaviour changed (new website events,
+a message, a form, a GHL event) and visitors identified, for the ScoringFunction.
 """
 
 from __future__ import annotations
@@ -52,6 +55,32 @@ class OutreachJob(BaseModel):
     contact_id: str
     #: Why we write first: contact_created | form | activation_tag
     reason: str
+
+
+class Identity(BaseModel):
+    """A website visitor found to be a GHL contact."""
+
+    model_config = ConfigDict(frozen=True)
+
+    visitor_id: str
+    contact_id: str
+    source: str  # event | form | link
+
+
+class ScoringJob(BaseModel):
+    """Rescore these leads of one location: their streams changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["score"] = "score"
+    received_at: datetime
+    location_id: str
+    contacts: list[str] = Field(default_factory=list)
+    #: Anonymous visitors with new events (attached to their contact once identified).
+    visitors: list[str] = Field(default_factory=list)
+    identities: list[Identity] = Field(default_factory=list)
+    reason: str = "events"
 
 
 AnyJob = Annotated[Job | LyrioFormJob | OutreachJob, Field(discriminator="kind")]

@@ -37,6 +37,7 @@ _PROFILE_ATTRIBUTES = {
     "stageQualified": "stage_qualified",
     "activationTag": "activation_tag",
     "botOffTag": "bot_off_tag",
+    "alertRules": "alert_rules",
 }
 
 
@@ -56,6 +57,8 @@ class TenantProfile:
     stage_qualified: str
     activation_tag: str
     bot_off_tag: str
+    #: Behaviour-alert overrides (a mapping, or its JSON text): see ghl_ai.scoring.alerts.
+    alert_rules: Any = ""
 
     @classmethod
     def build(cls, location_id: str, values: dict[str, Any]) -> TenantProfile:
@@ -80,6 +83,7 @@ class TenantProfile:
             stage_qualified=str(values["stage_qualified"]),
             activation_tag=str(values["activation_tag"]).lower(),
             bot_off_tag=str(values["bot_off_tag"]).lower(),
+            alert_rules=values.get("alert_rules") or "",
         )
 
 

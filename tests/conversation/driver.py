@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from functions.scoring import app as scoring_app
 from functions.worker import app as worker_app
 from ghl_ai import config
 from local.anthropic_standin import AnthropicStandIn
@@ -145,7 +146,9 @@ def configure(
     if "ANTHROPIC_API_KEY" not in env:
         monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     config.worker_settings.cache_clear()
+    config.scoring_settings.cache_clear()
     worker_app.deps.cache_clear()
+    scoring_app.deps.cache_clear()
 
 
 def new_lead(stack: Stack, ghl: GhlStandIn, **fields: Any) -> Conversation:

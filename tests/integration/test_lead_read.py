@@ -130,6 +130,8 @@ def test_a_lead_is_returned_with_answers_flags_and_last_messages(stack: Stack) -
             "bedrooms": {"value": 3, "confidence": 0.75, "source": "rules", "text": "3"},
         },
         "temperature": "warm",
+        "qualificationTemperature": "warm",
+        "score": None,
         "flags": {
             "optedOut": False,
             "dnd": False,

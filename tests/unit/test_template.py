@@ -10,7 +10,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from pydantic_settings import BaseSettings
 
-from ghl_ai.config import IntakeSettings, WorkerSettings
+from ghl_ai.config import IntakeSettings, ScoringSettings, WorkerSettings
 from local.template import (
     ROOT,
     functions,
@@ -26,6 +26,7 @@ FUNCTIONS = sorted(functions(TEMPLATE))
 SETTINGS: dict[str, type[BaseSettings]] = {
     "IntakeFunction": IntakeSettings,
     "WorkerFunction": WorkerSettings,
+    "ScoringFunction": ScoringSettings,
 }
 
 
@@ -100,10 +101,29 @@ def test_the_intake_may_send_to_the_queue_it_is_configured_with() -> None:
     assert {"Fn::GetAtt": [queue, "QueueName"]} in send_policies
 
 
-def test_the_worker_consumes_the_jobs_queue_reporting_partial_failures() -> None:
+def test_the_sqs_consumers_report_partial_failures_and_park_failures_in_a_dlq() -> None:
     sources = sqs_event_sources(TEMPLATE)
-    assert [(s.function, s.queue) for s in sources] == [("WorkerFunction", "JobsQueue")]
+    assert sorted((s.function, s.queue) for s in sources) == [
+        ("ScoringFunction", "ScoringQueue"),
+        ("WorkerFunction", "JobsQueue"),
+    ]
     assert all(s.report_batch_item_failures for s in sources)
+    for source in sources:
+        props = RESOURCES[source.queue]["Properties"]
+        timeout = RESOURCES[source.function]["Properties"]["Timeout"]
+        assert props["VisibilityTimeout"] == 6 * timeout, source.queue
+        dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert RESOURCES[dlq]["Type"] == "AWS::SQS::Queue"
+
+
+def test_the_scoring_function_gets_the_model_layer_and_no_training_libraries() -> None:
+    scoring = RESOURCES["ScoringFunction"]["Properties"]
+    assert {"Ref": "ModelsLayer"} in scoring["Layers"]
+    layer = RESOURCES["ModelsLayer"]["Properties"]
+    assert layer["ContentUri"] == "layers/models/"
+    requirements = (ROOT / "layers" / "models" / "requirements.txt").read_text()
+    pinned = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert [line.split("==")[0] for line in pinned] == ["numpy"]
 
 
 def test_the_jobs_queue_parks_failures_in_the_dlq() -> None:

@@ -6,11 +6,13 @@ Tables (template.yaml):
 - events     PK lead, SK ``timestamp#eventId``                 — behaviour events
 - webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay)
 - outbox     PK id, TTL expiresAt                              — one item per side effect
+- visitors   PK locationId, SK visitorId                       — website visitor → contact
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -130,6 +132,28 @@ class LeadStore(_Table):
             },
         )
 
+    def claim_alert(
+        self, key: LeadKey, rule: str, alert_id: str, now: float, cooldown_seconds: float
+    ) -> bool:
+        """Record that ``rule`` fires now for this lead, unless it fired less than
+        ``cooldown_seconds`` ago (a retry of the same alert passes). True when it may fire."""
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
+                UpdateExpression="SET #a = :alert",
+                ConditionExpression="attribute_not_exists(#a) OR #a.#at < :cutoff OR #a.#id = :id",
+                ExpressionAttributeNames={"#a": f"alert_{rule}", "#at": "at", "#id": "id"},
+                ExpressionAttributeValues={
+                    ":alert": {"M": {"id": {"S": alert_id}, "at": {"N": repr(now)}}},
+                    ":cutoff": {"N": repr(now - cooldown_seconds)},
+                    ":id": {"S": alert_id},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def delete(self, key: LeadKey) -> None:
         self._client.delete_item(
             TableName=self.name,
@@ -176,37 +200,132 @@ class MessageStore(_Table):
 
 
 class BehaviourEventStore(_Table):
-    def put(self, event: BehaviourEvent) -> None:
-        self._client.put_item(
-            TableName=self.name,
-            Item=to_item(
-                {
-                    "lead": event.lead.partition,
-                    "sk": f"{iso(event.timestamp)}#{event.event_id}",
-                    "locationId": event.lead.location_id,
-                    "contactId": event.lead.contact_id,
-                    "type": event.type,
-                    "timestamp": event.timestamp,
-                    "eventId": event.event_id,
-                    "source": event.source,
-                    "propertyId": event.property_id,
-                    "value": event.value,
-                    "data": event.data or None,
-                }
-            ),
+    """Per-lead event streams. A lead's stream is its contact (``loc#contactId``) or, until the
+    visitor is identified, its website visitor (``loc#visitor:<visitorId>``)."""
+
+    @staticmethod
+    def _item(event: BehaviourEvent) -> dict[str, Any]:
+        return to_item(
+            {
+                "lead": event.lead.partition,
+                "sk": f"{iso(event.timestamp)}#{event.event_id}",
+                "locationId": event.lead.location_id,
+                "contactId": event.lead.contact_id,
+                "type": event.type,
+                "timestamp": event.timestamp,
+                "eventId": event.event_id,
+                "source": event.source,
+                "propertyId": event.property_id,
+                "value": event.value,
+                "data": event.data or None,
+            }
         )
 
+    def put(self, event: BehaviourEvent) -> None:
+        self._client.put_item(TableName=self.name, Item=self._item(event))
+
+    def put_new(self, event: BehaviourEvent) -> bool:
+        """Store the event unless the same event (time and id) is already in its stream.
+        Returns False for a duplicate."""
+        try:
+            self._client.put_item(
+                TableName=self.name,
+                Item=self._item(event),
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
-        response = self._client.query(
+        """The whole stream, oldest first (every page)."""
+        items: list[dict[str, Any]] = []
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
             TableName=self.name,
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": "lead"},
             ExpressionAttributeValues={":pk": {"S": key.partition}},
-        )
-        return [from_item(item) for item in response.get("Items", [])]
+        ):
+            items.extend(from_item(item) for item in page.get("Items", []))
+        return items
+
+    def move(self, source: LeadKey, target: LeadKey) -> int:
+        """Move every event of ``source``'s stream into ``target``'s (same sort keys, so a
+        repeated move overwrites instead of duplicating). Returns how many moved."""
+        moved = 0
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": "lead"},
+            ExpressionAttributeValues={":pk": {"S": source.partition}},
+        ):
+            items = page.get("Items", [])
+            for start in range(0, len(items), 25):
+                chunk = items[start : start + 25]
+                puts = [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                **item,
+                                "lead": {"S": target.partition},
+                                "contactId": {"S": target.contact_id},
+                            }
+                        }
+                    }
+                    for item in chunk
+                ]
+                self._write(puts)
+                self._write(
+                    [{"DeleteRequest": {"Key": {"lead": i["lead"], "sk": i["sk"]}}} for i in chunk]
+                )
+                moved += len(chunk)
+        return moved
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self.name: requests}
+        while pending:
+            pending = (
+                self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            )
 
     def delete_lead(self, key: LeadKey) -> int:
         return self._delete_partition("lead", key.partition, "sk")
+
+
+class VisitorStore(_Table):
+    """Which GHL contact a website visitor turned out to be (visitor stitching)."""
+
+    def contact_for(self, location_id: str, visitor_id: str) -> str | None:
+        response = self._client.get_item(
+            TableName=self.name,
+            Key={"locationId": {"S": location_id}, "visitorId": {"S": visitor_id}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return item["contactId"]["S"] if item else None
+
+    def identify(
+        self, location_id: str, visitor_id: str, contact_id: str, source: str, at: datetime
+    ) -> bool:
+        """Record that the visitor is the contact; True when this is news (a new visitor, or
+        the visitor now known as another contact: the latest identification wins)."""
+        response = self._client.put_item(
+            TableName=self.name,
+            Item=to_item(
+                {
+                    "locationId": location_id,
+                    "visitorId": visitor_id,
+                    "contactId": contact_id,
+                    "source": source,
+                    "identifiedAt": at,
+                }
+            ),
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes") or {}
+        return old.get("contactId", {}).get("S") != contact_id
 
 
 class WebhookInbox(_Table):
@@ -285,6 +404,17 @@ class OutboxStore(_Table):
                 TableName=self.name, Key={"id": {"S": effect_id}}, ConsistentRead=True
             )
             return from_item(response["Item"]) if "Item" in response else item
+
+    def once(self, effect_id: str, effect: Callable[[], Any], now: datetime) -> bool:
+        """Carry out ``effect`` unless its claim is already ``done``; True when it ran now.
+        A crash between the effect and ``finish`` repeats it on retry: use this for effects
+        GHL does not duplicate harmfully, or that the client never retries blindly."""
+        claim = self.claim(effect_id, {"kind": effect_id.split(":", 1)[0]}, now)
+        if claim.get("status") == "done":
+            return False
+        effect()
+        self.finish(effect_id, "done")
+        return True
 
     def finish(self, effect_id: str, status: str, **attributes: Any) -> None:
         """Record the outcome: ``done`` or ``uncertain`` (sent, answer lost: never resent)."""

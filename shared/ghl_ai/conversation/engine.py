@@ -14,7 +14,10 @@ Order of work for an inbound message, and why:
    retry (SQS redelivery, Lambda timeout) finds the claim and re-sends the stored reply only if
    it was never sent; it never asks the model again and never answers twice.
 4. GHL write-back (fields, tags, note, opportunity, task), then the lead's state is saved — last,
-   so that a failed write-back is retried from the same state.
+   so that a failed write-back is retried from the same state. The temperature the agent sees
+   (*Lead Temperature*, the temperature tags) is the lead score's: the worker asks the
+   ScoringFunction to rescore the lead after the turn, and the score combines the
+   qualification's temperature kept here with the lead's behaviour (ghl_ai/scoring/score.py).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from ghl_ai.conversation.qualification import (
     is_qualified,
     merge,
     missing_fields,
-    normalise,
+    stored_answers,
     temperature,
 )
 from ghl_ai.conversation.rules import handoff_reply
@@ -178,7 +181,7 @@ class ConversationEngine:
         context: dict[str, Any] | None = None,
     ) -> Outcome:
         now = self._clock()
-        answers = _answers(lead.get("answers"))
+        answers = stored_answers(lead.get("answers"))
         intent = lead.get("intent")
         streak = int(lead.get("vagueStreak") or 0)  # vague answers in a row so far
         claim = self._outbox.get(effect_id)
@@ -341,14 +344,11 @@ class ConversationEngine:
     ) -> None:
         loc, contact = key.location_id, key.contact_id
         wb = self._writeback
-        before = _answers(lead.get("answers"))
+        before = stored_answers(lead.get("answers"))
         changed = {n: a for n, a in answers.items() if before.get(n) != a}
         extra: dict[str, Any] = {}
         if intent and intent != lead.get("intent"):
             extra["intent"] = intent
-        if temp != lead.get("temperature"):
-            extra["temperature"] = temp
-            wb.set_temperature_tag(contact, temp)  # type: ignore[arg-type]
         if changed or extra:
             wb.write_fields(loc, contact, changed, extra)
         name = lead_name(lead) or "Lead"
@@ -385,11 +385,7 @@ class ConversationEngine:
             )
 
     def _once(self, effect_id: str, effect: Callable[[], Any]) -> None:
-        claim = self._outbox.claim(effect_id, {"kind": effect_id.split(":", 1)[0]}, self._clock())
-        if claim.get("status") == "done":
-            return
-        effect()
-        self._outbox.finish(effect_id, "done")
+        self._outbox.once(effect_id, effect, self._clock())
 
     # -- compliance --------------------------------------------------------------------------
 
@@ -518,21 +514,6 @@ def summarise(intent: str | None, answers: dict[str, Answer]) -> str:
     for name, answer in answers.items():
         parts.append(f"{name.replace('_', ' ').capitalize()}: {describe(name, answer.value)}")  # type: ignore[arg-type]
     return "AI qualification summary. " + "; ".join(parts) + "."
-
-
-def _answers(stored: Any) -> dict[str, Answer]:
-    if not isinstance(stored, dict):
-        return {}
-    answers: dict[str, Answer] = {}
-    for name, raw in stored.items():
-        if isinstance(raw, dict) and "value" in raw:
-            try:
-                answer = dict(raw)  # the stores already turned Decimals into numbers
-                answer["value"] = normalise(name, answer["value"])
-                answers[name] = Answer.model_validate(answer)
-            except ValueError:
-                continue
-    return answers
 
 
 def _fixed(reply: str) -> Decision:

@@ -135,6 +135,23 @@ def normalise(name: str, value: Any) -> Any:
     return value
 
 
+def stored_answers(stored: Any) -> dict[str, Answer]:
+    """The answers of a stored lead record (``lead["answers"]``), skipping what no longer
+    validates."""
+    if not isinstance(stored, Mapping):
+        return {}
+    answers: dict[str, Answer] = {}
+    for name, raw in stored.items():
+        if isinstance(raw, Mapping) and "value" in raw:
+            try:
+                answer = dict(raw)  # the stores already turned Decimals into numbers
+                answer["value"] = normalise(name, answer["value"])
+                answers[name] = Answer.model_validate(answer)
+            except ValueError:
+                continue
+    return answers
+
+
 def describe(name: FieldName, value: Any) -> str:
     """An answer in words, for notes, custom fields and the lead API."""
     if value is None:

@@ -41,6 +41,7 @@ FIELD_NAMES: dict[str, str] = {
     "price": "Price Expectation",
     "temperature": "Lead Temperature",
     "summary": "AI Summary",
+    "score": "AI Score",
 }
 _INTENT = {"buy": "Buy", "sell": "Sell", "both": "Buy and sell", "rent": "Rent", "invest": "Invest"}
 _PRE_APPROVAL = {
@@ -89,7 +90,7 @@ def field_value(name: str, value: Any) -> Any:
         return "6+ months"
     if name == "budget" and isinstance(value, Mapping):
         return value.get("max") or value.get("min")
-    if name in ("bedrooms", "price"):
+    if name in ("bedrooms", "price", "score"):
         return int(value)
     return describe(name, value)  # type: ignore[arg-type]
 

@@ -56,6 +56,9 @@ class LyrioForm(BaseModel):
     utm_campaign: str | None = Field(default=None, max_length=100)
     utm_term: str | None = Field(default=None, max_length=100)
     utm_content: str | None = Field(default=None, max_length=100)
+    #: The website's visitor id (the tracking script's ``ghl_vid``): the visitor's earlier
+    #: browsing becomes this lead's once the form names the contact.
+    visitor_id: str | None = Field(default=None, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")
 
     @field_validator("email")
     @classmethod

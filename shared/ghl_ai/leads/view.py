@@ -19,7 +19,16 @@ under that location's partition, so another location's lead with the same contac
           "text": "$400,000 to $500,000"  # the answer in words
         }
       },
-      "temperature": "warm",           # hot | warm | cold, or null
+      "temperature": "warm",           # what GHL shows: the score's, else the qualification's
+      "qualificationTemperature": "warm",  # the conversation's own (hot | warm | cold), or null
+      "score": {                       # the lead score (null until the lead is scored)
+        "value": 72,                   # 0-100
+        "probability": 0.41,           # calibrated P(appointment or opportunity in 30 days)
+        "temperature": "hot",          # hot >= 70, warm >= 40, else cold
+        "reasons": ["viewed 6 homes in Rancho Cucamonga this week", "pre-approved"],
+        "modelVersion": "lead_score-synthetic-2026-10-31-s42",
+        "scoredAt": "2026-11-20T15:04:05Z"
+      },
       "flags": {
         "optedOut": false,             # the lead texted an opt-out word
         "dnd": false,                  # GHL's global DND
@@ -92,6 +101,19 @@ def _answers(raw: Any) -> dict[str, dict[str, Any]]:
     return answers
 
 
+def _score_view(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping) or "value" not in raw:
+        return {}
+    return {
+        "value": raw.get("value"),
+        "probability": _float(raw.get("probability")),
+        "temperature": raw.get("temperature"),
+        "reasons": [str(r) for r in raw.get("reasons") or []],
+        "modelVersion": raw.get("modelVersion"),
+        "scoredAt": raw.get("scoredAt"),
+    }
+
+
 def lead_view(
     lead: Mapping[str, Any], messages: list[dict[str, Any]], bot_off_tag: str
 ) -> dict[str, Any]:
@@ -107,7 +129,9 @@ def lead_view(
         "intent": lead.get("intent"),
         "intentConfidence": _float(lead.get("intentConfidence")),
         "answers": _answers(lead.get("answers")),
-        "temperature": lead.get("temperature"),
+        "temperature": _score_view(lead.get("score")).get("temperature") or lead.get("temperature"),
+        "qualificationTemperature": lead.get("temperature"),
+        "score": _score_view(lead.get("score")) or None,
         "flags": {
             "optedOut": opted_out,
             "dnd": bool(lead.get("dnd")),

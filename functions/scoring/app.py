@@ -1,0 +1,104 @@
+"""Scoring Lambda (SQS scoring queue): new behaviour → features → lead score, reasons, alerts.
+
+Powertools BatchProcessor reports partial batch failures (template: ReportBatchItemFailures):
+a job that fails is retried alone and, after maxReceiveCount receives, parked in ScoringDLQ.
+Jobs are safe to repeat: stitching moves keep sort keys, GHL is written only when the score
+changed, and alerts are claimed once per rule and cool-down. Cold start imports the model layer
+(numpy) and never scikit-learn or pandas.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, OutboxStore, VisitorStore
+from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.behaviour.stitching import Stitcher
+from ghl_ai.config import ScoringSettings, scoring_settings
+from ghl_ai.jobs import ScoringJob
+from ghl_ai.observability import logger, metrics
+from ghl_ai.scoring.score import Scorer
+from ghl_ai.scoring.service import ScoringService
+from ghl_ai.tenants import TenantDirectory
+from ghl_models import served
+
+
+class Dependencies:
+    def __init__(self, settings: ScoringSettings) -> None:
+        dynamodb = boto3.client("dynamodb")
+        events = BehaviourEventStore(dynamodb, settings.events_table)
+        ghl = None
+        if settings.ghl_api_token is not None:
+            ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
+        else:
+            logger.warning("GHL_API_TOKEN is not set: leads are scored but nothing is written")
+        self.service = ScoringService(
+            leads=LeadStore(dynamodb, settings.leads_table),
+            events=events,
+            stitcher=Stitcher(VisitorStore(dynamodb, settings.visitors_table), events),
+            outbox=OutboxStore(dynamodb, settings.outbox_table),
+            tenants=TenantDirectory(settings, dynamodb),
+            scorer=Scorer(served("lead_score")),
+            ghl=ghl,
+        )
+
+
+@lru_cache(maxsize=1)
+def deps() -> Dependencies:
+    return Dependencies(scoring_settings())
+
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    try:
+        # A body that is not a scoring job raises here: retried, then parked in the DLQ.
+        job = ScoringJob.model_validate_json(record.body)
+        outcomes = deps().service.handle(job)
+    except Exception as exc:
+        logger.error(
+            "scoring job failed; SQS will retry it, then park it in the DLQ",
+            extra={
+                "sqs_message_id": record.message_id,
+                "receive_count": record.attributes.approximate_receive_count,
+                "error_type": type(exc).__name__,
+            },
+        )
+        metrics.add_metric(name="ScoringJobsFailed", unit=MetricUnit.Count, value=1)
+        raise
+    for outcome in outcomes:
+        logger.info(
+            "lead scored",
+            extra={
+                "location_id": job.location_id,
+                "contact_id": outcome.contact_id,
+                "score": outcome.score,
+                "temperature": outcome.temperature,
+                "written": outcome.written,
+                "alerts": outcome.alerts,
+                "detail": outcome.detail,
+            },
+        )
+        if outcome.alerts:
+            metrics.add_metric(name="AlertsFired", unit=MetricUnit.Count, value=len(outcome.alerts))
+    metrics.add_metric(name="LeadsScored", unit=MetricUnit.Count, value=len(outcomes))
+    return {"job_id": job.id, "leads": len(outcomes)}
+
+
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,27 @@
+"""The model layer: trained artifacts, their card (``manifest.json``) and the numpy-only
+inference code the model-serving functions share. Built by ``make models``; see README."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ghl_models.inference import ARTIFACTS, Model, load
+
+MANIFEST = Path(__file__).resolve().parent / "manifest.json"
+
+__all__ = ["ARTIFACTS", "MANIFEST", "Model", "load", "manifest", "served"]
+
+
+def manifest() -> dict[str, Any]:
+    with MANIFEST.open() as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+@lru_cache(maxsize=8)
+def served(name: str) -> Model:
+    """The layer's model ``name``, loaded once per container."""
+    return load(name)
