@@ -123,7 +123,7 @@ class ApiGateway:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _invoke
+            do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _invoke
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -10,6 +10,7 @@ events/intake/*.json   API Gateway HTTP API (v2) events for IntakeFunction, sign
                        posts (JSON and form-encoded, with the local site key) and a lead read
                        (with the local API key).
 events/worker/*.json   SQS events for WorkerFunction, each carrying one job.
+events/scoring/*.json  SQS events for ScoringFunction (a scoring job after website events).
 events/env.json        `sam local invoke --env-vars` values that make the samples verify.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ghl_ai.jobs import Job
+from ghl_ai.jobs import Identity, Job, ScoringJob
 from ghl_ai.webhooks.events import parse_marketplace_webhook
 from local import devkeys
 from local.apigw import http_event
@@ -65,6 +66,49 @@ LYRIO_FORM_ENCODED = {
     "consent": "on",
     "sourcePage": "https://lyrio.example.com/sell",
     "website": "",
+}
+
+
+#: A burst of website behaviour from one visitor (the tracking script's shape): a listing view
+#: with dwell time, a save and a tour request, the contact known from a tracked link.
+BEHAVIOUR_CONTACT_ID = "gxGfB9wxEy3anxbHB4nT"
+BEHAVIOUR_EVENTS = {
+    "events": [
+        {
+            "type": "property_view",
+            "timestamp": "2026-11-20T15:01:10Z",
+            "eventId": "5b8e8f5e-1d7e-4c1b-9d3e-0c9a1f7e2a01",
+            "visitorId": "v-7f3c2a9e",
+            "contactId": BEHAVIOUR_CONTACT_ID,
+            "propertyId": "IE-1042",
+            "dwellSeconds": 94,
+            "data": {
+                "price": 615000,
+                "beds": 4,
+                "baths": 3,
+                "city": "Rancho Cucamonga",
+                "zip": "91737",
+                "path": "/listings/IE-1042",
+            },
+        },
+        {
+            "type": "property_save",
+            "timestamp": "2026-11-20T15:02:40Z",
+            "eventId": "5b8e8f5e-1d7e-4c1b-9d3e-0c9a1f7e2a02",
+            "visitorId": "v-7f3c2a9e",
+            "contactId": BEHAVIOUR_CONTACT_ID,
+            "propertyId": "IE-1042",
+            "data": {"price": 615000, "beds": 4, "city": "Rancho Cucamonga"},
+        },
+        {
+            "type": "tour_request",
+            "timestamp": "2026-11-20T15:03:05Z",
+            "eventId": "5b8e8f5e-1d7e-4c1b-9d3e-0c9a1f7e2a03",
+            "visitorId": "v-7f3c2a9e",
+            "contactId": BEHAVIOUR_CONTACT_ID,
+            "propertyId": "IE-1042",
+        },
+    ]
 }
 
 
@@ -119,11 +163,29 @@ def lead_read_event() -> dict[str, Any]:
     return _stable(event)
 
 
+def behaviour_events_event() -> dict[str, Any]:
+    headers = {
+        "content-type": "text/plain;charset=UTF-8",
+        "x-site-key": devkeys.SITE_KEY,
+        "origin": "https://lyrio.example.com",
+        "user-agent": "Mozilla/5.0",
+    }
+    raw = json.dumps(BEHAVIOUR_EVENTS).encode()
+    return _stable(http_event("POST", "/events", raw, headers))
+
+
+def tracking_script_event() -> dict[str, Any]:
+    headers = {"origin": "https://lyrio.example.com", "user-agent": "Mozilla/5.0"}
+    return _stable(http_event("GET", "/track.js", None, headers))
+
+
 #: events/intake samples that are not GHL fixtures: what each route's other callers send.
 API_SAMPLES = {
     "lyrio_form_json.json": form_json_event,
     "lyrio_form_urlencoded.json": form_urlencoded_event,
     "lead_read.json": lead_read_event,
+    "behaviour_events.json": behaviour_events_event,
+    "track_js.json": tracking_script_event,
 }
 
 
@@ -131,12 +193,30 @@ def worker_event(fixture: str) -> dict[str, Any]:
     raw = (FIXTURES / fixture).read_bytes()
     event = parse_marketplace_webhook(json.loads(raw), raw)
     job = Job(id=event.dedupe_key, received_at=RECEIVED_AT, event=event)
+    return sqs_event(f"sample-{fixture.removesuffix('.json')}", job.model_dump_json(), "JobsQueue")
+
+
+def scoring_event() -> dict[str, Any]:
+    """The scoring job the intake sends after the behaviour sample."""
+    job = ScoringJob(
+        id="events:sample",
+        received_at=RECEIVED_AT,
+        location_id=json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())["location"]["id"],
+        contacts=[BEHAVIOUR_CONTACT_ID],
+        identities=[
+            Identity(visitor_id="v-7f3c2a9e", contact_id=BEHAVIOUR_CONTACT_ID, source="event")
+        ],
+    )
+    return sqs_event("sample-score-job", job.model_dump_json(), "ScoringQueue")
+
+
+def sqs_event(message_id: str, body: str, queue: str) -> dict[str, Any]:
     return {
         "Records": [
             {
-                "messageId": f"sample-{fixture.removesuffix('.json')}",
+                "messageId": message_id,
                 "receiptHandle": "sample-receipt-handle",
-                "body": job.model_dump_json(),
+                "body": body,
                 "attributes": {
                     "ApproximateReceiveCount": "1",
                     "SentTimestamp": str(int(RECEIVED_AT.timestamp() * 1000)),
@@ -146,7 +226,7 @@ def worker_event(fixture: str) -> dict[str, Any]:
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:JobsQueue",
+                "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
                 "awsRegion": "us-east-1",
             }
         ]
@@ -161,6 +241,7 @@ def render() -> dict[Path, str]:
         files[EVENTS / "intake" / name] = json.dumps(build(), indent=2) + "\n"
     for fixture in WORKER_SAMPLES:
         files[EVENTS / "worker" / fixture] = json.dumps(worker_event(fixture), indent=2) + "\n"
+    files[EVENTS / "scoring" / "score_job.json"] = json.dumps(scoring_event(), indent=2) + "\n"
     workflow = json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())
     env = {
         "IntakeFunction": {

@@ -4,6 +4,15 @@ Standard library only. Tests start one per test (``with GhlStandIn() as ghl:``) 
 ``ghl.calls`` and its in-memory state; ``make run`` starts it with ``echo=True`` so the local
 stack prints every call GHL would have received (message text included: a local dev tool).
 
+``make run`` also passes ``demo_contacts=True`` (the stand-in knows the leads of
+``local/demo_data.py`` from the start) and ``autocreate_contacts=True``: ``GET /contacts/{id}``
+for an id it does not know creates that contact, as GHL does when a message arrives from a new
+number (GHL creates the contact, then the webhook names it). Tests start it empty, and an
+unknown contact is a 404 there.
+
+``GET /_standin/messages?contactId=`` and ``GET /_standin/contacts[/{id}]`` (outside GHL's
+paths: no auth, not recorded, not printed) let ``make demo`` read what the system did.
+
 Like GHL it checks ``Authorization: Bearer ...`` (401) and the ``Version`` header (400), stores
 tags lower-cased and answers with GHL-shaped JSON. ``script()`` queues canned responses (429 with
 ``Retry-After``, 503, a slow answer, ...) for the next matching requests.
@@ -26,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local.demo_data import CONTACTS as DEMO_CONTACTS
+from local.demo_data import person_for
 from local.loopback import LoopbackServer
 
 LOCATION_ID = "loc-standin"
@@ -40,7 +51,7 @@ cf-intent        | Buy/Sell Intent  | SINGLE_OPTIONS | Buy, Sell, Buy and sell, 
 cf-area          | Preferred Area   | TEXT           |
 cf-property-type | Property Type    | SINGLE_OPTIONS | Single family, Condo, Townhouse, Land
 cf-bedrooms      | Bedrooms         | NUMERICAL      |
-cf-ai-score      | AI Lead Score    | NUMERICAL      |
+cf-ai-score      | AI Score         | NUMERICAL      |
 cf-temperature   | Lead Temperature | SINGLE_OPTIONS | Hot, Warm, Cold
 cf-churn-risk    | Churn Risk       | SINGLE_OPTIONS | Low, Medium, High
 cf-ai-summary    | AI Summary       | LARGE_TEXT     |
@@ -97,8 +108,21 @@ def _now() -> str:
 
 
 class GhlStandIn(LoopbackServer):
-    def __init__(self, port: int = 0, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        echo: bool = False,
+        demo_contacts: bool = False,
+        autocreate_contacts: bool = False,
+        location_id: str = LOCATION_ID,
+        timezone: str = "America/Los_Angeles",
+    ) -> None:
+        """``location_id`` and ``timezone``: the location the demo and auto-created contacts
+        belong to and its time zone (new contacts get it)."""
         self._port, self._echo = port, echo
+        self._demo_contacts, self._autocreate = demo_contacts, autocreate_contacts
+        self.location_id, self.timezone = location_id, timezone
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.reset()
@@ -154,6 +178,13 @@ class GhlStandIn(LoopbackServer):
                 id=PIPELINE_ID, name="Buyer/Seller Leads", locationId=LOCATION_ID
             )
             self.pipelines = [pipeline | {"stages": stages}]
+            #: Ids of the contacts created by ``GET /contacts/{id}`` (``autocreate_contacts``).
+            self.autocreated: set[str] = set()
+            self._notes: list[str] = []  # lines to print after the current call's
+            if self._demo_contacts:
+                for demo in DEMO_CONTACTS:
+                    contact = demo.ghl_contact(self.location_id) | {"dateAdded": _now()}
+                    self.contacts[demo.contact_id] = contact
 
     def calls_to(self, method: str, path_prefix: str) -> list[RecordedCall]:
         return [c for c in self.calls if c.method == method and c.path.startswith(path_prefix)]
@@ -179,6 +210,12 @@ class GhlStandIn(LoopbackServer):
     def _serve(self, req: BaseHTTPRequestHandler) -> None:
         url = urlsplit(req.path)
         raw = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+        if url.path.startswith("/_standin/"):
+            with self._lock:
+                status, payload = self._inspect(req.command, url.path, dict(parse_qsl(url.query)))
+                payload = json.loads(json.dumps(payload))  # a snapshot, taken under the lock
+            self._write(req, status, {}, payload)
+            return
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -196,6 +233,7 @@ class GhlStandIn(LoopbackServer):
                         status = 201
                 except _Reply as reply:
                     status, payload = reply.status, reply.body
+            notes, self._notes = self._notes, []
         if scripted is not None:
             time.sleep(scripted.delay)
             status, headers = scripted.status, scripted.headers
@@ -204,6 +242,14 @@ class GhlStandIn(LoopbackServer):
                 payload = {"statusCode": status, "message": HTTPStatus(status).phrase}
         if self._echo:
             self._print(call, status)
+            for line in notes:
+                print(line, flush=True)
+        self._write(req, status, headers, payload)
+
+    @staticmethod
+    def _write(
+        req: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: Any
+    ) -> None:
         data = json.dumps(payload).encode() if payload is not None else b""
         try:
             req.send_response(status)
@@ -237,6 +283,8 @@ class GhlStandIn(LoopbackServer):
             case "POST", ["contacts", "upsert"]:
                 return self._upsert(b)
             case "GET", ["contacts", cid]:
+                if cid not in self.contacts and self._autocreate:
+                    return {"contact": self._autocreate_contact(cid)}
                 return {"contact": self._contact(cid)}
             case "PUT", ["contacts", cid]:
                 return {"succeded": True, "contact": self._update_contact(self._contact(cid), b)}
@@ -353,7 +401,7 @@ class GhlStandIn(LoopbackServer):
         contact: dict[str, Any] = dict(
             id=self._id("contact"), tags=[], customFields=[], dnd=False, dndSettings={}
         )
-        contact.update(timezone="America/New_York", dateAdded=_now())
+        contact.update(timezone=self.timezone, dateAdded=_now())
         self.contacts[contact["id"]] = contact
         return self._update_contact(contact, fields)
 
@@ -365,6 +413,56 @@ class GhlStandIn(LoopbackServer):
         contact["tags"] = [str(t).lower() for t in contact["tags"]]
         contact["customFields"] = [{"id": k, "value": v} for k, v in values.items()]
         return contact
+
+    def _autocreate_contact(self, contact_id: str) -> dict[str, Any]:
+        """The contact GHL creates when a message arrives from a number it does not know:
+        a name and phone made up from the id (the same every time), the location's time zone,
+        no tags, not DND."""
+        person = person_for(contact_id)
+        contact: dict[str, Any] = dict(
+            id=contact_id,
+            locationId=self.location_id,
+            firstName=person.first_name,
+            lastName=person.last_name,
+            contactName=f"{person.first_name} {person.last_name}",
+            phone=person.phone,
+            timezone=self.timezone,
+            source="inbound SMS",
+            type="lead",
+            tags=[],
+            customFields=[],
+            dnd=False,
+            dndSettings={},
+            dateAdded=_now(),
+        )
+        self.contacts[contact_id] = contact
+        self.autocreated.add(contact_id)
+        self._notes.append(
+            f"GHL stand-in: created contact {contact_id} ({contact['contactName']}, "
+            f"{person.phone}, {self.timezone}), as GHL does for a message from a new number"
+        )
+        return contact
+
+    def _inspect(self, method: str, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        """The read-only ``/_standin/`` routes for ``make demo`` (called with the lock held)."""
+        p = path.rstrip("/").split("/")[2:]
+        if method != "GET":
+            return 405, {"statusCode": 405, "message": "read-only"}
+        match p:
+            case ["messages"]:
+                cid = query.get("contactId")
+                found = [m for m in self.messages if cid in (None, m["contactId"])]
+                return 200, {"messages": found}
+            case ["contacts"]:
+                found = [
+                    c
+                    for c in self.contacts.values()
+                    if all(c.get(k) == query[k] for k in ("phone", "email") if k in query)
+                ]
+                return 200, {"contacts": found}
+            case ["contacts", cid] if cid in self.contacts:
+                return 200, {"contact": self.contacts[cid], "autoCreated": cid in self.autocreated}
+        return 404, {"statusCode": 404, "message": f"Cannot GET {path}"}
 
     def _upsert(self, body: dict[str, Any]) -> dict[str, Any]:
         self._require(body, "locationId")
@@ -409,8 +507,14 @@ class GhlStandIn(LoopbackServer):
 def main() -> None:
     parser = argparse.ArgumentParser(description="Local GHL API stand-in (prints calls).")
     parser.add_argument("--port", type=int, default=8010)
+    parser.add_argument(
+        "--demo", action="store_true", help="know the demo contacts, create unknown ones"
+    )
     args = parser.parse_args()
-    GhlStandIn(args.port, echo=True).serve(f"GHL stand-in on {{url}} (location {LOCATION_ID})")
+    standin = GhlStandIn(
+        args.port, echo=True, demo_contacts=args.demo, autocreate_contacts=args.demo
+    )
+    standin.serve(f"GHL stand-in on {{url}} (location {LOCATION_ID})")
 
 
 if __name__ == "__main__":

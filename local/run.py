@@ -89,6 +89,7 @@ def main() -> int:
 
     standin = None
     parameters: dict[str, str] = {}
+    parameters["GhlLocationId"] = os.environ.get("GHL_LOCATION_ID") or _demo_location()
     if os.environ.get("GHL_API_TOKEN"):
         parameters["GhlApiToken"] = os.environ["GHL_API_TOKEN"]
         parameters["GhlApiBaseUrl"] = os.environ.get(
@@ -96,12 +97,21 @@ def main() -> int:
         )
         ghl_line = f"GHL API        {parameters['GhlApiBaseUrl']} (real, GHL_API_TOKEN is set)"
     else:
-        standin = GhlStandIn(echo=True).start()
+        # Knows the demo leads (local/demo_data.py) and, like GHL for a message from a new
+        # number, creates a contact it does not know when asked for it.
+        standin = GhlStandIn(
+            echo=True,
+            demo_contacts=True,
+            autocreate_contacts=True,
+            location_id=parameters["GhlLocationId"],
+        ).start()
         parameters["GhlApiToken"] = "local-standin-token"
         parameters["GhlApiBaseUrl"] = standin.base_url
         ghl_line = (
             f"GHL API        {standin.base_url} "
-            "(local stand-in: prints each call; set GHL_API_TOKEN for real GHL)"
+            "(local stand-in: prints each call; set GHL_API_TOKEN for real GHL)\n"
+            f"                 knows {len(standin.contacts)} demo leads (local/demo_data.py); "
+            "creates a contact it does not know, as GHL does for a new number"
         )
     dev_key = not os.environ.get("GHL_WEBHOOK_PUBLIC_KEY")
     parameters["GhlWebhookPublicKey"] = (
@@ -121,7 +131,6 @@ def main() -> int:
     parameters["MarketAreas"] = os.environ.get(
         "MARKET_AREAS", "Westlake,Round Rock,Cedar Park,Mueller,South Congress,Pflugerville"
     )
-    parameters["GhlLocationId"] = os.environ.get("GHL_LOCATION_ID") or _demo_location()
 
     # All functions share this process; their variables must agree where names overlap.
     merged: dict[str, str] = {}
@@ -206,6 +215,12 @@ def main() -> int:
     _say(f"  workflow     secret {secret!r} for location {location}")
     _say("  try          make demo    (in another terminal)   ·   Ctrl-C stops")
     _say()
+    if standin:
+        from local import demo_data
+
+        # The demo leads' browsing histories, so scores, reasons and alerts show from the
+        # start. Never stops the stack: a missing route or a refusal is one line.
+        demo_data.seed(api.url, parameters["LyrioSiteKey"], parameters["GhlLocationId"], say=_say)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

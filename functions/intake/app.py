@@ -51,7 +51,6 @@ from ghl_ai.webhooks.events import (
     parse_json,
     parse_marketplace_webhook,
     parse_workflow_webhook,
-    utcnow,
     workflow_location_id,
 )
 from ghl_ai.webhooks.signature import WebhookVerifier
@@ -358,7 +357,7 @@ async def behaviour_events(request: Request) -> Response:
         if location_id is None:
             raise Unauthorized("invalid site key")
     try:
-        checked = behaviour.validate_batch(payload, utcnow())
+        checked = behaviour.validate_batch(payload, d.events.clock())
     except behaviour.BatchError as exc:
         response = _error(422, "invalid batch", problems=[exc.problem.as_dict()])
         return _cors(request, response)

@@ -506,7 +506,7 @@ def test_importing_the_module_does_not_import_anthropic() -> None:
         "print(time.perf_counter() - started)\n"
         "print('anthropic' in sys.modules, 'httpx2' in sys.modules)\n"
     )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,

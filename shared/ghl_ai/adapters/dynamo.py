@@ -136,14 +136,24 @@ class LeadStore(_Table):
         self, key: LeadKey, rule: str, alert_id: str, now: float, cooldown_seconds: float
     ) -> bool:
         """Record that ``rule`` fires now for this lead, unless it fired less than
-        ``cooldown_seconds`` ago (a retry of the same alert passes). True when it may fire."""
+        ``cooldown_seconds`` ago. The same alert not yet finished (a retry after a crash)
+        passes again; once :meth:`finish_alert` marked it, it never does. True when it may
+        fire."""
         try:
             self._client.update_item(
                 TableName=self.name,
                 Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
                 UpdateExpression="SET #a = :alert",
-                ConditionExpression="attribute_not_exists(#a) OR #a.#at < :cutoff OR #a.#id = :id",
-                ExpressionAttributeNames={"#a": f"alert_{rule}", "#at": "at", "#id": "id"},
+                ConditionExpression=(
+                    "attribute_not_exists(#a) OR #a.#at < :cutoff"
+                    " OR (#a.#id = :id AND attribute_not_exists(#a.#done))"
+                ),
+                ExpressionAttributeNames={
+                    "#a": f"alert_{rule}",
+                    "#at": "at",
+                    "#id": "id",
+                    "#done": "done",
+                },
                 ExpressionAttributeValues={
                     ":alert": {"M": {"id": {"S": alert_id}, "at": {"N": repr(now)}}},
                     ":cutoff": {"N": repr(now - cooldown_seconds)},
@@ -153,6 +163,16 @@ class LeadStore(_Table):
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def finish_alert(self, key: LeadKey, rule: str) -> None:
+        """The alert's tag and task are done: scoring the same situation again stays quiet."""
+        self._client.update_item(
+            TableName=self.name,
+            Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
+            UpdateExpression="SET #a.#done = :true",
+            ExpressionAttributeNames={"#a": f"alert_{rule}", "#done": "done"},
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
 
     def delete(self, key: LeadKey) -> None:
         self._client.delete_item(

@@ -115,8 +115,8 @@ CATALOGUE: tuple[Feature, ...] = (
     _f("events_7d", "engagement events in the last 7 days", "count", "7d", True),
     _f("events_30d", "engagement events in the last 30 days", "count", "30d", True),
     _f("events_90d", "engagement events in the last 90 days", "count", "90d", True),
-    _f("active_days_7d", "days with any engagement in the last 7 days", "days", "7d"),
-    _f("active_days_30d", "days with any engagement in the last 30 days", "days", "30d"),
+    _f("active_days_7d", "24-hour periods before T with any engagement, of 7", "days", "7d"),
+    _f("active_days_30d", "24-hour periods before T with any engagement, of 30", "days", "30d"),
     _f(
         "velocity_7d",
         "events in the last 7 days relative to the weekly average of the 21 days before",
@@ -155,7 +155,9 @@ CATALOGUE: tuple[Feature, ...] = (
     _f("shares_30d", "listings shared, last 30 days", "count", "30d", True),
     _f("searches_7d", "searches run, last 7 days", "count", "7d", True),
     _f("searches_30d", "searches run, last 30 days", "count", "30d", True),
+    _f("tour_requests_7d", "tour requests, last 7 days", "count", "7d", True),
     _f("tour_requests_90d", "tour requests, last 90 days", "count", "90d", True),
+    _f("days_since_tour_request", "days since the last tour request", "days", "all"),
     _f("valuation_requests_90d", "home valuation requests, last 90 days", "count", "90d", True),
     _f(
         "days_since_high_intent",
@@ -422,7 +424,13 @@ def compute(stream: EventStream, at: float) -> tuple[np.ndarray, Context]:
     put("shares_30d", shares)
     put("searches_7d", of("search", 7))
     put("searches_30d", of("search", 30))
+    put("tour_requests_7d", of("tour_request", 7))
     put("tour_requests_90d", tours)
+    tour_times = age[kind == _K["tour_request"]]
+    put(
+        "days_since_tour_request",
+        min(float(tour_times[-1]), RECENCY_CAP_DAYS) if tour_times.size else RECENCY_CAP_DAYS,
+    )
     put("valuation_requests_90d", of("valuation_request", 90))
     put("form_submissions_90d", of("form_submission", 90))
     intent = np.isin(kind, HIGH_INTENT)

@@ -39,7 +39,8 @@ class EventIntake:
     ) -> None:
         self._events = events
         self._scoring = scoring
-        self._clock = clock
+        #: The intake's clock: events are judged (too old, in the future) against it.
+        self.clock = clock
 
     def accept(self, location_id: str, batch: CheckedBatch) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -62,7 +63,7 @@ class EventIntake:
                     visitor_id=event.visitor_id, contact_id=event.contact_id, source="event"
                 )
         if contacts or visitors or identities:
-            now = self._clock()
+            now = self.clock()
             ids = ",".join(sorted(e.event_id for _, e in batch.events))
             job = ScoringJob(
                 id="events:" + hashlib.sha256(f"{location_id}\n{ids}".encode()).hexdigest()[:32],

@@ -64,19 +64,21 @@
     Object.entries(obj).filter(([, v]) => v !== undefined && v !== null && v !== ""));
 
   // -- who the visitor is --------------------------------------------------------------------
-  const visitorId = () => {
-    const found = document.cookie.match(/(?:^|;\s*)ghl_vid=([A-Za-z0-9._:-]{1,128})/);
+  const visitorId = () => { // document.cookie throws in sandboxed frames: then one page only
+    const found = safe(() => document.cookie.match(/(?:^|;\s*)ghl_vid=([A-Za-z0-9._:-]{1,128})/))();
     if (found) return found[1];
-    const id = randomId(); // created once, kept a year; if cookies are blocked, one page only
-    document.cookie = `ghl_vid=${id}; Max-Age=31536000; Path=/; SameSite=Lax` +
-      (location.protocol === "https:" ? "; Secure" : "");
+    const id = randomId(); // created once, kept a year
+    safe(() => {
+      document.cookie = `ghl_vid=${id}; Max-Age=31536000; Path=/; SameSite=Lax` +
+        (location.protocol === "https:" ? "; Secure" : "");
+    })();
     return id;
   };
 
   /** The contact a tracked link (?cid=...) identified, remembered for every later event. */
   const contactId = () => {
     const cid = new URLSearchParams(location.search).get("cid");
-    if (cid && CONTACT_ID.test(cid)) store(CID_KEY, cid);
+    if (cid && CONTACT_ID.test(cid)) { store(CID_KEY, cid); return cid; }
     const known = stored(CID_KEY);
     return known && CONTACT_ID.test(known) ? known : undefined;
   };
@@ -128,7 +130,7 @@
   // One batch at a time. text/plain and no custom header make it a CORS "simple request" (no
   // preflight); the site key travels in the body. 2xx, 422 (the good events were stored, the
   // bad ones would fail again) and other 4xx are final; a network error, 429 or 5xx is retried
-  // with exponential backoff and full jitter (up to 1 s, 2 s, 4 s ... 60 s), same eventIds.
+  // with exponential backoff and full jitter (up to 2 s, 4 s, 8 s ... 60 s), same eventIds.
   const flush = () => {
     if (inflight.length || !queue.length) return;
     if (typeof window.fetch !== "function") { flushBeacon(); return; }

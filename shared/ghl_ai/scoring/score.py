@@ -15,11 +15,14 @@ and behaviour alone can make any lead hot.
 
 **Temperature** from the score: hot ≥ 70, warm ≥ 40, else cold.
 
-**Reasons** come from the model's own response: each feature's contribution is how many score
-points the lead would lose (or gain) if that feature were at its typical value (the training
-median), everything else equal; the qualification's contribution is what ``q`` adds. The three
-largest (by size) are put in words, signed: "viewed 6 homes in Rancho Cucamonga this week",
-"pre-approved", "no reply for 9 days".
+**Reasons** come from the model's own response: the catalogue's features are grouped by what
+they say about the lead (:data:`REASON_GROUPS`: browsing this week, tours, replies, ...), and a
+group's contribution is how many score points the lead would lose (or gain) if that group's
+features were at their typical values (the training medians), everything else equal. Grouping
+keeps correlated features (views, visits, events) from cancelling each other out in the
+explanation. The qualification's contribution is what ``q`` adds. The three largest (by size)
+are put in words, signed: "viewed 6 homes in Rancho Cucamonga this week", "pre-approved",
+"no reply for 9 days".
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from typing import Any, Literal
 import numpy as np
 
 from ghl_ai.behaviour.features import (
-    CATALOGUE,
     INDEX,
     NAMES,
     RECENCY_CAP_DAYS,
@@ -47,6 +49,67 @@ Temperature = Literal["hot", "warm", "cold"]
 HOT, WARM = 70, 40
 QUALIFICATION_EVIDENCE: dict[str, float] = {"hot": 0.7, "warm": 0.4}
 REASONS = 3
+
+
+#: What each feature says about the lead: reasons are given per group.
+REASON_GROUPS: dict[str, tuple[str, ...]] = {
+    "recency": (
+        "days_since_last_event",
+        "days_since_first_event",
+        "events_1d",
+        "active_days_7d",
+        "active_days_30d",
+        "events_per_active_day_30d",
+        "velocity_7d",
+    ),
+    "browsing_week": (
+        "events_7d",
+        "sessions_7d",
+        "property_views_7d",
+        "distinct_properties_7d",
+        "searches_7d",
+    ),
+    "browsing_month": (
+        "events_30d",
+        "events_90d",
+        "sessions_30d",
+        "sessions_total",
+        "events_per_session_30d",
+        "session_minutes_30d",
+        "property_views_30d",
+        "distinct_properties_30d",
+        "searches_30d",
+    ),
+    "return": ("gap_before_last_session_days", "longest_gap_days_90d", "returned_after_absence"),
+    "focus": ("max_views_one_property_30d", "top_city_share_30d", "distinct_cities_30d"),
+    "dwell": ("dwell_mean_seconds_30d", "dwell_total_minutes_30d", "long_views_30d"),
+    "saves": ("saves_30d", "unsaves_30d", "save_rate_30d", "shares_30d", "share_rate_30d"),
+    "tours": (
+        "tour_requests_7d",
+        "tour_requests_90d",
+        "days_since_tour_request",
+        "tour_rate_90d",
+        "days_since_high_intent",
+    ),
+    "valuation": ("valuation_requests_90d",),
+    "forms": ("form_submissions_90d",),
+    "preferences": (
+        "price_median_viewed_30d",
+        "price_spread_viewed_30d",
+        "beds_mean_viewed_30d",
+        "beds_std_viewed_30d",
+    ),
+    "email": ("email_opens_30d", "email_clicks_30d"),
+    "replies": (
+        "messages_in_30d",
+        "reply_ratio_30d",
+        "response_hours_median",
+        "days_since_last_reply",
+    ),
+    "unanswered": ("messages_out_30d", "unanswered_messages"),
+    "value": ("value_sum_30d", "value_sum_total"),
+}
+_GROUP_INDEX = {g: np.array([INDEX[n] for n in names]) for g, names in REASON_GROUPS.items()}
 
 
 class ModelMismatch(RuntimeError):
@@ -77,9 +140,8 @@ def combine(p: float | np.ndarray, q: float) -> Any:
 
 @dataclass(frozen=True)
 class Contribution:
-    name: str  # a feature name, or "qualification"
+    name: str  # a group of REASON_GROUPS, or "qualification"
     points: float  # score points this moved the lead by (signed)
-    value: float  # the feature's value (raw, as in the catalogue)
 
 
 @dataclass(frozen=True)
@@ -135,22 +197,22 @@ class Scorer:
         at: datetime,
     ) -> LeadScore:
         x = model_input(features)
-        # the lead itself, then the lead with each feature at its typical value
-        ablated = np.repeat(x[None, :], x.size + 1, axis=0)
-        idx = np.arange(x.size)
-        ablated[idx + 1, idx] = self._reference
+        # the lead itself, then the lead with each group of features at its typical values
+        ablated = np.repeat(x[None, :], len(_GROUP_INDEX) + 1, axis=0)
+        for row, columns in enumerate(_GROUP_INDEX.values(), start=1):
+            ablated[row, columns] = self._reference[columns]
         p_all = self._model.probability(ablated)
         p = float(p_all[0])
         q = qualification_evidence(intent, answers)
         total = combine(p, q)
         points = total - combine(p_all[1:], q)
         contributions = [
-            Contribution(name, float(points[i]), float(features[i]))
-            for i, name in enumerate(NAMES)
+            Contribution(group, float(points[i]))
+            for i, group in enumerate(_GROUP_INDEX)
             if abs(points[i]) >= 0.5
         ]
         if q > 0:
-            contributions.append(Contribution("qualification", total - 100.0 * p, q))
+            contributions.append(Contribution("qualification", total - 100.0 * p))
         contributions.sort(key=lambda c: -abs(c.points))
         reasons: list[str] = []
         for contribution in contributions:
@@ -216,79 +278,91 @@ def reason(
     """A contribution in plain words, or None when it says nothing a person would act on."""
     if c.name == "qualification":
         return _qualification(intent, answers)
-    up, v = c.points > 0, c.value
+    up = c.points > 0
 
     def f(name: str) -> float:
         return float(features[INDEX[name]])
 
     city = f" in {context.top_city}" if context.top_city and f("top_city_share_30d") >= 0.5 else ""
     match c.name:
-        case "property_views_7d" | "distinct_properties_7d" | "events_7d" | "sessions_7d":
-            views = f("distinct_properties_7d") or f("property_views_7d")
-            if views:
-                return f"viewed {_n(views, 'home')}{city} this week"
-            if c.name == "sessions_7d" and v:
-                return f"visited the website {_n(v, 'time')} this week"
-            return "no listing views this week" if not up else None
-        case "property_views_30d" | "distinct_properties_30d" | "events_30d" | "sessions_30d":
-            views = f("distinct_properties_30d") or f("property_views_30d")
-            if views:
-                return f"viewed {_n(views, 'home')}{city} this month"
-            return "no website visits this month" if not up else None
-        case "days_since_last_event":
-            if v >= RECENCY_CAP_DAYS:
+        case "recency":
+            last = f("days_since_last_event")
+            if last >= RECENCY_CAP_DAYS:
                 return "no activity yet"
-            return f"last active {_days(v)}" if up else f"no activity for {round(v)} days"
-        case "days_since_last_reply":
-            if v >= RECENCY_CAP_DAYS:
-                return "has not replied to our messages" if not up else None
-            return f"replied {_days(v)}" if up else f"no reply for {round(v)} days"
-        case "unanswered_messages":
-            return f"{_n(v, 'message')} unanswered" if v and not up else None
-        case "response_hours_median":
-            if v >= 168:
-                return None
-            return f"usually answers within {max(1, round(v))} h" if up else None
-        case "max_views_one_property_30d":
-            if v >= 2 and up:
-                return f"viewed the same home {_n(v, 'time')}"
-            return None
-        case "saves_30d" | "save_rate_30d":
-            saves = f("saves_30d")
-            return f"saved {_n(saves, 'home')} this month" if saves else None
-        case "shares_30d" | "share_rate_30d":
-            shares = f("shares_30d")
-            return f"shared {_n(shares, 'listing')} this month" if shares else None
-        case "tour_requests_90d" | "tour_rate_90d":
-            tours = f("tour_requests_90d")
-            return f"requested {_n(tours, 'tour')}" if tours else None
-        case "valuation_requests_90d":
-            return "asked what their home is worth" if v else None
-        case "days_since_high_intent":
-            if v >= RECENCY_CAP_DAYS:
-                return "no saves or tour requests yet" if not up else None
-            return f"saved or asked about a home {_days(v)}" if up else None
-        case "returned_after_absence" | "gap_before_last_session_days":
-            gap = f("gap_before_last_session_days")
+            return f"last active {_days(last)}" if up else f"no activity for {round(last)} days"
+        case "browsing_week":
+            homes = f("distinct_properties_7d") or f("property_views_7d")
+            if homes:
+                return f"viewed {_n(homes, 'home')}{city} this week"
+            if f("sessions_7d"):
+                return f"visited the website {_n(f('sessions_7d'), 'time')} this week"
+            return None if up else "no website visits this week"
+        case "browsing_month":
+            homes = f("distinct_properties_30d") or f("property_views_30d")
+            if homes:
+                return f"viewed {_n(homes, 'home')}{city} this month"
+            return None if up else "no website visits this month"
+        case "return":
             if f("returned_after_absence"):
-                return f"back after {round(gap)} days away"
+                return f"back after {round(f('gap_before_last_session_days'))} days away"
+            gap = f("longest_gap_days_90d")
+            return f"went quiet for {round(gap)} days" if not up and gap >= 7 else None
+        case "focus":
+            if up and f("max_views_one_property_30d") >= 2:
+                return f"viewed the same home {_n(f('max_views_one_property_30d'), 'time')}"
+            if up and city:
+                return f"keeps looking{city}"
+            if not up and f("distinct_cities_30d") >= 3:
+                return f"looking in {round(f('distinct_cities_30d'))} different cities"
             return None
-        case "searches_7d" | "searches_30d":
-            return f"ran {_n(v, 'search', 'searches')} recently" if v else None
-        case "dwell_mean_seconds_30d" | "dwell_total_minutes_30d" | "long_views_30d":
+        case "dwell":
             minutes = f("dwell_total_minutes_30d")
-            return f"spent {round(minutes)} min on listings this month" if minutes >= 1 else None
-        case "email_opens_30d" | "email_clicks_30d":
+            if up and minutes >= 1:
+                return f"spent {round(minutes)} min on listings this month"
+            return "only quick looks at listings" if not up and f("property_views_30d") else None
+        case "saves":
+            if f("saves_30d"):
+                return f"saved {_n(f('saves_30d'), 'home')} this month"
+            if f("shares_30d"):
+                return f"shared {_n(f('shares_30d'), 'listing')} this month"
+            return None
+        case "tours":
+            if f("tour_requests_90d"):
+                when = _days(f("days_since_tour_request"))
+                return f"requested {_n(f('tour_requests_90d'), 'tour')} (last {when})"
+            since = f("days_since_high_intent")
+            return f"saved or asked about a home {_days(since)}" if up and since < 365 else None
+        case "valuation":
+            return "asked what their home is worth" if f("valuation_requests_90d") else None
+        case "forms":
+            return "filled in a website form" if f("form_submissions_90d") else None
+        case "preferences":
+            median, spread = f("price_median_viewed_30d"), f("price_spread_viewed_30d")
+            if not median:
+                return None
+            if up and spread <= 0.25:
+                return f"looking at homes around ${round(median)}k"
+            return (
+                f"prices viewed all over the place (around ${round(median)}k)" if not up else None
+            )
+        case "email":
             clicks, opens = f("email_clicks_30d"), f("email_opens_30d")
             if clicks:
                 return f"clicked {_n(clicks, 'email link')} this month"
-            return f"opened {_n(opens, 'email')} this month" if opens else "not opening emails"
-        case "messages_in_30d" | "reply_ratio_30d":
-            n_in = f("messages_in_30d")
-            return f"sent {_n(n_in, 'message')} this month" if n_in else "not texting back"
-        case "form_submissions_90d":
-            return "filled in a website form" if v else None
-    feature = CATALOGUE[INDEX[c.name]] if c.name in INDEX else None
-    if feature is None:
-        return None
-    return f"{feature.meaning}: {v:g}"
+            if opens:
+                return f"opened {_n(opens, 'email')} this month"
+            return None if up else "not opening emails"
+        case "replies":
+            since = f("days_since_last_reply")
+            if since >= RECENCY_CAP_DAYS:
+                return None if up else "has not replied to our messages"
+            if up:
+                return f"replied {_days(since)}"
+            return f"no reply for {round(since)} days"
+        case "unanswered":
+            count = f("unanswered_messages")
+            return f"{_n(count, 'message')} unanswered" if count and not up else None
+        case "value":
+            total = f("value_sum_30d")
+            return f"event value {total:g} this month" if total else None
+    return None

@@ -162,6 +162,7 @@ class ScoringService:
             self._outbox.once(
                 f"note:{alert_id}", lambda: ghl.add_note(contact, f"{title}. {body}"), now
             )
+        self._leads.finish_alert(key, rule.name)
         logger.info(
             "alert fired",
             extra={"location_id": key.location_id, "contact_id": contact, "rule": rule.name},
