@@ -41,7 +41,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(events_app, name="events")
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (machine-readable).")]
 
 
@@ -100,7 +100,7 @@ def features(as_json: JsonFlag = False) -> None:
             table.add_column(column)
         for row in rows:
             table.add_row(row["name"], row["meaning"], row["unit"], row["window"])
-        Console().print(table)
+        Console(soft_wrap=True).print(table)
 
     _emit({"catalogue_hash": catalogue_hash(), "features": rows}, as_json, human)
 
@@ -182,7 +182,7 @@ def train_scoring(
 
     def human() -> None:
         held, base = card["metrics"]["held_out"], card["metrics"]["baseline"]
-        out = Console()
+        out = Console(soft_wrap=True)
         out.print(
             f"[bold]{card['version']}[/bold]: {card['chosen']} + {card['calibration']} calibration"
         )
@@ -277,7 +277,7 @@ def eval_scoring(
 
     def human() -> None:
         m, b = result["model"], result["baseline"]
-        out = Console()
+        out = Console(soft_wrap=True)
         out.print(
             f"[bold]lead score on {source}[/bold]: conversion {conversion_event!r} within "
             f"{horizon_days} days of {result['cutoff']}"
@@ -350,12 +350,12 @@ def events_replay(
             raise _fail(str(exc)) from None
 
     def human() -> None:
-        Console().print(
+        Console(soft_wrap=True).print(
             f"{totals['sent']:,} events sent to {url}/events: {totals['accepted']:,} accepted, "
             f"{totals['duplicates']:,} duplicates, {totals['rejected']:,} rejected"
         )
         for problem in totals["problems"][:10]:
-            Console().print(
+            Console(soft_wrap=True).print(
                 f"  rejected: line {problem['line']}: {problem['field']}: {problem['message']}"
             )
 
@@ -381,7 +381,7 @@ def events_public(
     _emit(
         {"dataset": name, "rows": rows, "csv": str(output)},
         as_json,
-        lambda: Console().print(f"{rows:,} events of {name} written to {output}"),
+        lambda: Console(soft_wrap=True).print(f"{rows:,} events of {name} written to {output}"),
     )
 
 

@@ -31,7 +31,7 @@ from ghl_ai.observability import logger, metrics
 from ghl_ai.scoring.score import Scorer
 from ghl_ai.scoring.service import ScoringService
 from ghl_ai.tenants import TenantDirectory
-from ghl_models import served
+from ghl_models import model_for, served
 
 
 class Dependencies:
@@ -49,9 +49,16 @@ class Dependencies:
             stitcher=Stitcher(VisitorStore(dynamodb, settings.visitors_table), events),
             outbox=OutboxStore(dynamodb, settings.outbox_table),
             tenants=TenantDirectory(settings, dynamodb),
-            scorer=Scorer(served("lead_score")),
+            scorers=scorer_for,
             ghl=ghl,
         )
+
+
+@lru_cache(maxsize=64)
+def scorer_for(location_id: str) -> Scorer:
+    """The location's lead-score model (its own once retrained, else the layer's default),
+    loaded once per container."""
+    return Scorer(served(model_for("lead_score", location_id)))
 
 
 @lru_cache(maxsize=1)

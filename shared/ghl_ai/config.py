@@ -117,7 +117,6 @@ class ScoringSettings(TenantSettings):
     outbox_table: str
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
-    scoring_horizon_days: int = Field(default=30, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -273,7 +273,7 @@ def service(stack: Stack, ghl: GhlStandIn) -> tuple[ScoringService, Clock]:
         stitcher=Stitcher(VisitorStore(stack.dynamodb, settings.visitors_table), events),
         outbox=OutboxStore(stack.dynamodb, settings.outbox_table),
         tenants=TenantDirectory(settings, stack.dynamodb),
-        scorer=Scorer(served("lead_score")),
+        scorers=lambda _location: Scorer(served("lead_score")),
         ghl=GhlClient(ghl.base_url, "pit-test"),
         clock=clock,
     )

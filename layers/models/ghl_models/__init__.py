@@ -12,7 +12,7 @@ from ghl_models.inference import ARTIFACTS, Model, load
 
 MANIFEST = Path(__file__).resolve().parent / "manifest.json"
 
-__all__ = ["ARTIFACTS", "MANIFEST", "Model", "load", "manifest", "served"]
+__all__ = ["ARTIFACTS", "MANIFEST", "Model", "load", "manifest", "model_for", "served"]
 
 
 def manifest() -> dict[str, Any]:
@@ -21,7 +21,14 @@ def manifest() -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def served(name: str) -> Model:
     """The layer's model ``name``, loaded once per container."""
     return load(name)
+
+
+def model_for(name: str, location_id: str) -> str:
+    """The model a location is served: its own (``<name>--<locationId>``, trained on its
+    events by ``ghl-ai train ... --location``) when the layer ships one, else ``name``."""
+    own = f"{name}--{location_id}"
+    return own if (ARTIFACTS / f"{own}.json").is_file() else name

@@ -56,7 +56,7 @@ class ScoringService:
         stitcher: Stitcher,
         outbox: OutboxStore,
         tenants: TenantDirectory,
-        scorer: Scorer,
+        scorers: Callable[[str], Scorer],
         ghl: GhlClient | None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -65,7 +65,8 @@ class ScoringService:
         self._stitcher = stitcher
         self._outbox = outbox
         self._tenants = tenants
-        self._scorer = scorer
+        #: The lead-score model of a location (its own once retrained, else the default).
+        self._scorers = scorers
         self._ghl = ghl
         self._writeback = GhlWriteBack(ghl) if ghl is not None else None
         self._clock = clock
@@ -96,7 +97,8 @@ class ScoringService:
         stream = stream_from_items(items)
         features, context = compute(stream, now.timestamp())
         answers = stored_answers(lead.get("answers"))
-        score = self._scorer.score(features, context, lead.get("intent"), answers, now)
+        scorer = self._scorers(key.location_id)
+        score = scorer.score(features, context, lead.get("intent"), answers, now)
         outcome.score, outcome.temperature = score.value, score.temperature
         changes = LeadChanges(set={"score": score.as_state()}, set_if_absent={"createdAt": now})
         reachable = self._writeback is not None and not lead.get("ghlMissing")
