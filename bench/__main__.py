@@ -1,8 +1,9 @@
-"""Benchmark: intake latency, cold init of every function, worker own work, extraction accuracy.
+"""Benchmark: intake latency, cold init of every function, worker own work, extraction accuracy,
+lead scoring.
 
 Usage (from the repository root)::
 
-    .venv/bin/python -m bench [--requests 2000] [--cold-runs 5]
+    .venv/bin/python -m bench [--requests 2000] [--cold-runs 5] [--only scoring]
 
 1. Intake latency. Signed GHL webhooks (mostly new InboundMessage SMS deliveries, some
    ContactCreate/ContactUpdate, ~10% exact re-deliveries that take the dedupe path) are wrapped in
@@ -29,8 +30,16 @@ Usage (from the repository root)::
    - model. Baselines: an OutboundMessage job (state tracking only), bare ``RuleBrain().decide()``
    and ``extract()``. A separate pass per variant splits own work by step.
 4. Extraction accuracy (bench/extraction.py) on the development and the held-out labelled sets.
+5. Lead score (bench/scoring.py): features + score of one lead with 1,000 events (p99 goal
+   5 ms), 10,000 synthetic leads in one batch (goal 10 s) beside a recency-frequency baseline,
+   the ScoringFunction's own work per job in process against moto (new events posted through
+   ``POST /events`` first; AWS and GHL HTTP time apart, AWS calls counted), and its cold init
+   (goal 800 ms median; no scikit-learn, pandas, scipy or anthropic loaded).
 
-Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if a goal fails.
+``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring) runs only those; the
+results file keeps the other sections from its previous run (``measured`` says when each was
+measured). Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if a goal
+fails.
 """
 
 from __future__ import annotations
@@ -85,6 +94,24 @@ OUTPUT = ROOT / ".bench" / "results.json"
 
 GOAL_COLD_IMPORT_MS = 600.0
 GOAL_OWN_WORK_P99_MS = 20.0
+
+#: The sections, in report order (``--only`` names them); their key in the results file.
+SECTIONS = ("intake", "cold", "worker", "extraction", "scoring")
+REPORT_KEYS = {
+    "intake": "latency",
+    "cold": "cold_init",
+    "worker": "worker",
+    "extraction": "extraction",
+    "scoring": "scoring",
+}
+#: Goals in the order they are listed.
+GOAL_ORDER = (
+    "intake_cold_import_median",
+    "intake_own_work_p99",
+    "scoring_single_lead_p99",
+    "scoring_batch_total",
+    "scoring_cold_import_median",
+)
 
 #: Locations the marketplace deliveries come from (a multi-location marketplace install).
 LOCATIONS = ["l1C08ntBrFjLS0elLIYU", "ve9EPM428h8vShlRW1KT", LOCATION_ID]
@@ -719,19 +746,7 @@ def _verdict(goal: dict[str, Any]) -> str:
     return "PASS" if goal["pass"] else "FAIL"
 
 
-def print_report(report: dict[str, Any]) -> None:
-    from bench.extraction import print_report as extraction_report
-    from bench.worker import print_worker
-
-    m = report["machine"]
-    goals = {g["id"]: g for g in report["goals"]}
-    print()
-    print(f"GHL intake benchmark - {report['date']}")
-    print(
-        f"machine: {m['platform']} | Python {m['python_version']} | {m['cpu_count']} CPUs"
-        f" | {m['processor'] or m['machine']}"
-    )
-
+def _print_latency(report: dict[str, Any], goals: dict[str, dict[str, Any]]) -> None:
     lat = report["latency"]
     w = lat["webhooks"]
     b = lat["baselines"]
@@ -803,6 +818,8 @@ def print_report(report: dict[str, Any]) -> None:
         for step, value in bd["steps_mean_ms"].items():
             print(f"     {value:>7.3f}  {step}")
 
+
+def _print_cold(report: dict[str, Any], goals: dict[str, dict[str, Any]]) -> None:
     cold = report["cold_init"]
     print()
     print(
@@ -868,6 +885,26 @@ def print_report(report: dict[str, Any]) -> None:
                 f" turn) median {then:.1f} ms"
             )
 
+
+def print_report(report: dict[str, Any]) -> None:
+    from bench.extraction import print_report as extraction_report
+    from bench.scoring import print_scoring
+    from bench.worker import print_worker
+
+    m = report["machine"]
+    goals = {g["id"]: g for g in report["goals"]}
+    print()
+    print(f"GHL intake benchmark - {report['date']}")
+    print(
+        f"machine: {m['platform']} | Python {m['python_version']} | {m['cpu_count']} CPUs"
+        f" | {m['processor'] or m['machine']}"
+    )
+
+    if "latency" in report:
+        _print_latency(report, goals)
+    if "cold_init" in report:
+        _print_cold(report, goals)
+
     w = report.get("worker")
     if w:
         print()
@@ -894,8 +931,13 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"{number}. Rule-based extraction accuracy, {heading}")
             extraction_report(ex[key], ex[key]["path"])
 
+    sc = report.get("scoring")
+    if sc:
+        print_scoring(sc, "5")
+
     print()
-    print(f"{5 if ex else (4 if w else 3)}. Goals")
+    present = [n for n, key in enumerate(SECTIONS, start=1) if report.get(REPORT_KEYS[key])]
+    print(f"{max(present, default=0) + 1}. Goals")
     for g in report["goals"]:
         print(
             f"  {_verdict(g)}  {g['name']}: {g['value_ms']:.1f} ms (target < {g['target_ms']:g} ms)"
@@ -904,8 +946,61 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"results: {report['output']}")
 
 
+def _function_environments() -> dict[str, dict[str, str]]:
+    """Each function's environment from template.yaml (for the cold-init section when the
+    intake section, which builds them, is not run)."""
+    import boto3
+    from moto import mock_aws
+
+    from local import devkeys
+    from local.template import create_resources, function_environment, functions, load_template
+
+    template = load_template()
+    with mock_aws():
+        resources = create_resources(boto3.client("dynamodb"), boto3.client("sqs"), template)
+        parameters = {
+            "GhlWebhookPublicKey": devkeys.PUBLIC_KEY_PEM,
+            "GhlWorkflowSecret": devkeys.WORKFLOW_SECRET,
+            "GhlLocationId": LOCATION_ID,
+            "ApiKey": devkeys.API_KEY,
+        }
+        return {
+            name: function_environment(template, name, resources, parameters)
+            for name in functions(template)
+        }
+
+
+def _merge_previous(report: dict[str, Any], output: Path) -> dict[str, Any]:
+    """For a ``--only`` run: the sections not run (and their goals) from the previous results
+    file, so it keeps describing every section; ``measured`` says when each was measured."""
+    try:
+        previous = json.loads(output.read_text())
+    except (OSError, ValueError):
+        return report
+    measured = dict(previous.get("measured") or {})
+    for key in REPORT_KEYS.values():
+        if key in report:
+            measured[key] = report["date"]
+        elif key in previous:
+            report[key] = previous[key]
+            measured.setdefault(key, previous.get("date", ""))
+    ids = {g["id"] for g in report["goals"]}
+    report["goals"] = [g for g in previous.get("goals", []) if g["id"] not in ids] + report["goals"]
+    order = {key: i for i, key in enumerate(GOAL_ORDER)}
+    report["goals"].sort(key=lambda g: order.get(g["id"], len(order)))
+    report["measured"] = measured
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only this section (repeatable); the other sections' results are kept from"
+        " the previous results file",
+    )
     parser.add_argument("--requests", type=int, default=2000, help="measured webhook requests")
     parser.add_argument("--warmup", type=int, default=50, help="warm-up requests, not counted")
     parser.add_argument(
@@ -942,36 +1037,60 @@ def main(argv: list[str] | None = None) -> int:
         default=200,
         help="OutboundMessage jobs for the worker baseline",
     )
+    parser.add_argument(
+        "--scoring-reps",
+        type=int,
+        default=3000,
+        help="repetitions of features + score for the 1,000-event lead",
+    )
+    parser.add_argument(
+        "--scoring-warmup", type=int, default=20, help="warm-up calls before those, not counted"
+    )
+    parser.add_argument(
+        "--scoring-leads", type=int, default=10_000, help="leads of the batch-scoring section"
+    )
+    parser.add_argument(
+        "--scoring-days", type=int, default=180, help="days the batch's synthetic log covers"
+    )
+    parser.add_argument(
+        "--scoring-batch-runs", type=int, default=3, help="measured runs of the whole batch"
+    )
+    parser.add_argument(
+        "--scoring-jobs", type=int, default=200, help="ScoringFunction jobs (new events each)"
+    )
+    parser.add_argument(
+        "--scoring-baseline",
+        type=int,
+        default=100,
+        help="ScoringFunction rescore jobs with no new events (baseline)",
+    )
+    parser.add_argument(
+        "--scoring-breakdown",
+        type=int,
+        default=40,
+        help="extra ScoringFunction jobs with the steps wrapped and timed (0 to skip)",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
+    sections = set(args.only or SECTIONS)
     if args.requests < 1 or args.cold_runs < 1 or args.warmup < 1:
         parser.error("--requests, --warmup and --cold-runs must be at least 1")
     if min(args.worker_conversations, args.worker_warmup, args.worker_baseline) < 1:
         parser.error("--worker-conversations, --worker-warmup and --worker-baseline: at least 1")
+    if (
+        min(args.scoring_reps, args.scoring_leads, args.scoring_batch_runs) < 1
+        or min(args.scoring_jobs, args.scoring_baseline, args.scoring_warmup) < 1
+    ):
+        parser.error("--scoring-* counts (except --scoring-breakdown) must be at least 1")
 
     sys.path[:0] = [str(ROOT), str(SHARED)]
     from bench.extraction import evaluate
+    from bench.scoring import run_scoring, scoring_goals
     from bench.worker import run_worker
 
     started = time.perf_counter()
-    print(f"[bench] intake latency: {args.requests} requests ...", file=sys.stderr, flush=True)
-    latency, environments = run_latency(args)
-    print(
-        f"[bench] worker: {args.worker_conversations} conversations per variant ...",
-        file=sys.stderr,
-        flush=True,
-    )
-    worker = run_worker(args)
-    extraction = {
-        key: {**evaluate(path), "path": str(path.relative_to(ROOT))}
-        for key, path in (("development", EXTRACTION_DEV), ("holdout", EXTRACTION_HOLDOUT))
-    }
-    cold = run_cold_init(args, environments)
-
-    intake_import = cold["rows"]["IntakeFunction"]["import_median_ms"]
-    own_p99 = latency["webhooks"]["own_work_ms"]["p99"]
-    report = {
+    report: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "platform": platform.platform(),
@@ -983,6 +1102,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "versions": _versions(),
         "config": {
+            "sections": [s for s in SECTIONS if s in sections],
             "requests": args.requests,
             "warmup": args.warmup,
             "breakdown_requests": args.breakdown_requests,
@@ -992,9 +1112,51 @@ def main(argv: list[str] | None = None) -> int:
             "worker_warmup": args.worker_warmup,
             "worker_breakdown": args.worker_breakdown,
             "worker_baseline": args.worker_baseline,
+            "scoring_reps": args.scoring_reps,
+            "scoring_warmup": args.scoring_warmup,
+            "scoring_leads": args.scoring_leads,
+            "scoring_days": args.scoring_days,
+            "scoring_batch_runs": args.scoring_batch_runs,
+            "scoring_jobs": args.scoring_jobs,
+            "scoring_baseline": args.scoring_baseline,
+            "scoring_breakdown": args.scoring_breakdown,
             "seed": args.seed,
         },
-        "goals": [
+        "goals": [],
+    }
+    environments: dict[str, dict[str, str]] = {}
+    if "intake" in sections:
+        print(f"[bench] intake latency: {args.requests} requests ...", file=sys.stderr, flush=True)
+        latency, environments = run_latency(args)
+        own_p99 = latency["webhooks"]["own_work_ms"]["p99"]
+        report["latency"] = latency
+        report["goals"].append(
+            {
+                "id": "intake_own_work_p99",
+                "name": "intake own work p99",
+                "value_ms": own_p99,
+                "target_ms": GOAL_OWN_WORK_P99_MS,
+                "pass": own_p99 < GOAL_OWN_WORK_P99_MS,
+            }
+        )
+    if "worker" in sections:
+        print(
+            f"[bench] worker: {args.worker_conversations} conversations per variant ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        report["worker"] = run_worker(args)
+    if "extraction" in sections:
+        report["extraction"] = {
+            key: {**evaluate(path), "path": str(path.relative_to(ROOT))}
+            for key, path in (("development", EXTRACTION_DEV), ("holdout", EXTRACTION_HOLDOUT))
+        }
+    if "cold" in sections:
+        cold = run_cold_init(args, environments or _function_environments())
+        intake_import = cold["rows"]["IntakeFunction"]["import_median_ms"]
+        report["cold_init"] = cold
+        report["goals"].insert(
+            0,
             {
                 "id": "intake_cold_import_median",
                 "function": "IntakeFunction",
@@ -1003,21 +1165,15 @@ def main(argv: list[str] | None = None) -> int:
                 "target_ms": GOAL_COLD_IMPORT_MS,
                 "pass": intake_import < GOAL_COLD_IMPORT_MS,
             },
-            {
-                "id": "intake_own_work_p99",
-                "name": "intake own work p99",
-                "value_ms": own_p99,
-                "target_ms": GOAL_OWN_WORK_P99_MS,
-                "pass": own_p99 < GOAL_OWN_WORK_P99_MS,
-            },
-        ],
-        "latency": latency,
-        "cold_init": cold,
-        "worker": worker,
-        "extraction": extraction,
-        "output": str(args.output),
-    }
+        )
+    if "scoring" in sections:
+        print("[bench] scoring: features, batch, ScoringFunction ...", file=sys.stderr, flush=True)
+        report["scoring"] = run_scoring(args)
+        report["goals"].extend(scoring_goals(report["scoring"]))
+    report["output"] = str(args.output)
     report["runtime_s"] = round(time.perf_counter() - started, 1)
+    if args.only:
+        report = _merge_previous(report, args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)

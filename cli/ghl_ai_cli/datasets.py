@@ -113,7 +113,7 @@ def read_csv(path: Path) -> EventLog:
 # -- training rows ---------------------------------------------------------------------------
 
 
-def first_time(stream: EventStream, types: Sequence[str]) -> np.ndarray:
+def times_of(stream: EventStream, types: Sequence[str]) -> np.ndarray:
     """Times of the stream's events whose type is one of ``types``."""
     assert stream.other_types is not None
     return stream.t[np.isin(stream.other_types, list(types))]
@@ -187,7 +187,7 @@ def rows_at(
     for lead, stream in streams.items():
         if stream.t.size == 0 or stream.t[0] > cutoff:
             continue
-        converted = first_time(stream, conversion)
+        converted = times_of(stream, conversion)
         if exclude_converted and np.any(converted <= cutoff):
             continue
         features, _ = compute(stream, cutoff)

@@ -127,6 +127,10 @@ def train_scoring(
     events_table: Annotated[
         str | None, typer.Option(envvar="EVENTS_TABLE", help="Events table (with --location).")
     ] = None,
+    conversion_stage: Annotated[
+        list[str] | None,
+        typer.Option(help="A pipeline stage id that counts as converting (repeatable)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Train the lead-score model and export it to the model layer.
@@ -157,7 +161,9 @@ def train_scoring(
                     if not events_table:
                         raise _fail("--location needs --events FILE or the EVENTS_TABLE table")
                     step(f"reading the events of {location}")
-                    log = registry.tenant_events(events_table, location, step)
+                    log = registry.tenant_events(
+                        events_table, location, step, conversion_stage or ()
+                    )
             except DataError as exc:
                 raise _fail(str(exc)) from None
             source, conversion = f"location:{location}", tuple(registry.TENANT_CONVERSIONS)

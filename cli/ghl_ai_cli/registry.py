@@ -27,8 +27,9 @@ from ghl_models import ARTIFACTS, MANIFEST, load, metrics
 
 MIN_LEADS = 500
 MIN_CONVERTED_LEADS = 100
-#: What counts as a conversion in a tenant's own events.
-TENANT_CONVERSIONS = ("appointment_booked", "opportunity_won")
+#: What counts as a conversion in a tenant's own events: an appointment, an opportunity won, or
+#: an opportunity moved into one of the stages the operator names (``--conversion-stage``).
+TENANT_CONVERSIONS = ("appointment_booked", "opportunity_won", "opportunity_stage_reached")
 BASE_MODEL = "lead_score"
 
 
@@ -109,7 +110,9 @@ def install(
     return decision
 
 
-def tenant_events(table: str, location: str, step: Callable[[str], None]) -> EventLog:
+def tenant_events(
+    table: str, location: str, step: Callable[[str], None], stages: Sequence[str] = ()
+) -> EventLog:
     """A location's behaviour events, read from the events table (identified leads only)."""
     import boto3
 
@@ -132,6 +135,8 @@ def tenant_events(table: str, location: str, step: Callable[[str], None]) -> Eve
             data = item.get("data") or {}
             if kind == "opportunity_status" and str(data.get("status", "")).lower() == "won":
                 kind = "opportunity_won"
+            elif kind == "opportunity_stage" and data.get("stageId") in stages:
+                kind = "opportunity_stage_reached"
             value = item.get("value")
             events.append(
                 Event(

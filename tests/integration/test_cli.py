@@ -274,3 +274,35 @@ def test_the_console_command_starts_cleanly() -> None:
     assert result.exit_code == 0
     for group in ("features", "train", "eval", "events"):
         assert group in result.stdout
+
+
+def test_a_tenants_events_are_read_from_its_table_with_its_conversions(stack: Stack) -> None:
+    from ghl_ai.adapters.dynamo import BehaviourEventStore
+    from ghl_ai.leads.models import BehaviourEvent, LeadKey
+    from ghl_ai_cli.registry import tenant_events
+
+    store = BehaviourEventStore(stack.dynamodb, stack.resources.tables["EventsTable"])
+    now = datetime.now(UTC)
+    rows = [
+        ("c1", "property_view", {}),
+        ("c1", "opportunity_status", {"status": "won"}),
+        ("c2", "opportunity_stage", {"stageId": "stage-under-contract"}),
+        ("c3", "opportunity_stage", {"stageId": "stage-contacted"}),
+        ("visitor:v9", "page_view", {}),
+    ]
+    for i, (contact, kind, data) in enumerate(rows):
+        store.put(
+            BehaviourEvent(LeadKey(LOCATION_ID, contact), kind, now, f"e{i}", "ghl", data=data)
+        )
+    store.put(BehaviourEvent(LeadKey("other-location", "c1"), "page_view", now, "x", "website"))
+
+    log = tenant_events(
+        stack.resources.tables["EventsTable"], LOCATION_ID, lambda _: None, ["stage-under-contract"]
+    )
+
+    assert sorted((e.lead, e.type) for e in log.events) == [
+        ("c1", "opportunity_won"),
+        ("c1", "property_view"),
+        ("c2", "opportunity_stage_reached"),
+        ("c3", "opportunity_stage"),
+    ]

@@ -126,7 +126,8 @@ def test_a_browsing_lead_gets_a_score_with_reasons_in_ghl_and_the_lead_api(
     assert written["Lead Temperature"] == score["temperature"].capitalize()
     assert f"{score['temperature']}-lead" in ghl.contacts[contact]["tags"]
     assert "alert-tour-requested" in ghl.contacts[contact]["tags"]
-    assert any("asked for a tour" in t["title"] for t in ghl.tasks)
+    titles = [t["title"] for t in ghl.tasks]
+    assert "Maria asked for a tour listing IE-101" in titles, titles
 
 
 def test_nothing_is_written_to_ghl_when_the_score_has_not_changed(

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,30 +49,6 @@ MAX_DATA_BYTES = 4096
 FUTURE_TOLERANCE = timedelta(minutes=5)
 #: The tracking script keeps unsent events for days at most; older ones are not live behaviour.
 MAX_AGE = timedelta(days=30)
-
-#: The event types the features know; any other lower-case type is stored as it is.
-KNOWN_TYPES = frozenset(
-    {
-        "page_view",
-        "property_view",
-        "property_save",
-        "property_unsave",
-        "property_share",
-        "search",
-        "tour_request",
-        "valuation_request",
-        "email_open",
-        "email_click",
-        "form_submission",
-        "message_in",
-        "message_out",
-        "lead_created",
-        "appointment_booked",
-        "opportunity_stage",
-        "opportunity_status",
-        "workflow_trigger",
-    }
-)
 
 _ID = r"^[A-Za-z0-9._:\-]+$"
 _CONTACT_ID = r"^[A-Za-z0-9_\-]+$"
@@ -219,10 +194,6 @@ def visitor_partition_id(visitor_id: str) -> str:
     return f"visitor:{visitor_id}"
 
 
-def is_visitor(stream_id: str) -> bool:
-    return stream_id.startswith("visitor:")
-
-
 def normalised(location_id: str, event: WebsiteEvent) -> BehaviourEvent:
     """The stored event. It belongs to the contact when the website knows it, else to the
     visitor's stream until the visitor is identified (see ghl_ai.behaviour.stitching)."""
@@ -242,14 +213,3 @@ def normalised(location_id: str, event: WebsiteEvent) -> BehaviourEvent:
         value=event.value,
         data=data,
     )
-
-
-_ISO_BASIC = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """An ISO 8601 timestamp as an aware UTC datetime (``Z`` accepted; none = UTC)."""
-    if not _ISO_BASIC.match(text):
-        raise ValueError(f"not an ISO 8601 timestamp: {text[:40]!r}")
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -61,8 +61,8 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         AlertRule("frequent_visits", "{name} visited the website {detail} this week", 3),
         AlertRule("repeat_listing_view", "{name} keeps coming back to one home: {detail}", 3),
         AlertRule("binge_browsing", "{name} is browsing hard: {detail}", 5),
-        AlertRule("property_saved", "{name} saved a home: {detail}", 1),
-        AlertRule("tour_requested", "{name} asked for a tour: {detail}", 1),
+        AlertRule("property_saved", "{name} saved a home {detail}", 1),
+        AlertRule("tour_requested", "{name} asked for a tour {detail}", 1),
         AlertRule("valuation_requested", "{name} asked what their home is worth", 1),
     )
 }
@@ -120,10 +120,15 @@ class Alert:
         return f"alert:{location_id}:{contact_id}:{self.rule.name}:{self.anchor}"
 
 
-def _latest(stream: EventStream, at: float, kind: str) -> float | None:
+def _latest(stream: EventStream, at: float, kind: str) -> tuple[float, str | None] | None:
+    """Time and listing of the stream's latest ``kind`` event up to ``at``."""
     n = int(np.searchsorted(stream.t, at, side="right"))
-    times = stream.t[:n][stream.kind[:n] == KINDS.index(kind)]
-    return float(times[-1]) if times.size else None
+    found = np.flatnonzero(stream.kind[:n] == KINDS.index(kind))
+    if not found.size:
+        return None
+    last = int(found[-1])
+    code = int(stream.prop[last])
+    return float(stream.t[last]), stream.props[code] if code >= 0 else None
 
 
 def evaluate(
@@ -189,7 +194,8 @@ def evaluate(
         ("valuation_requested", "valuation_request"),
     ):
         latest = _latest(stream, at, kind)
-        holds = latest is not None and at - latest <= DAY
-        listing = f"listing {context.top_property}" if context.top_property else "a listing"
-        check(name, holds, f"{int(latest or 0)}", listing)
+        if latest is None:
+            continue
+        when, listing = latest
+        check(name, at - when <= DAY, str(int(when)), f"listing {listing}" if listing else "")
     return found

@@ -31,7 +31,7 @@ from ghl_ai.errors import GhlApiError
 from ghl_ai.jobs import ScoringJob
 from ghl_ai.leads.models import LeadChanges, LeadKey, lead_name
 from ghl_ai.observability import logger
-from ghl_ai.scoring.alerts import Alert, AlertRule, evaluate, rules_for
+from ghl_ai.scoring.alerts import Alert, AlertRule, InvalidAlertRules, evaluate, rules_for
 from ghl_ai.scoring.score import LeadScore, Scorer
 from ghl_ai.tenants import TenantDirectory
 from ghl_ai.webhooks.events import utcnow
@@ -105,9 +105,9 @@ class ScoringService:
         if reachable:
             try:
                 outcome.written = self._write_back(key, lead.get("score") or {}, score)
-                rules = rules_for(self._tenants.profile(key.location_id).alert_rules)
+                rules = self._rules(key.location_id)
                 for alert in evaluate(rules, stream, features, context, now.timestamp()):
-                    if self._fire(key, lead, alert, score, now):
+                    if self._fire(key, lead, alert, score, now, changes):
                         outcome.alerts.append(alert.rule.name)
             except GhlApiError as exc:
                 if exc.status not in (400, 404):
@@ -120,6 +120,17 @@ class ScoringService:
                 changes.set["ghlMissing"] = True
         self._leads.apply(key, changes)
         return outcome
+
+    def _rules(self, location_id: str) -> dict[str, AlertRule]:
+        try:
+            return rules_for(self._tenants.profile(location_id).alert_rules)
+        except InvalidAlertRules as exc:
+            # A typo in the settings must not stop scoring: the default rules apply.
+            logger.error(
+                "alert rules invalid; the defaults apply",
+                extra={"location_id": location_id, "reason": str(exc)},
+            )
+            return rules_for("")
 
     def _write_back(self, key: LeadKey, previous: dict[str, Any], score: LeadScore) -> list[str]:
         assert self._writeback is not None
@@ -136,8 +147,26 @@ class ScoringService:
             written.append("tags")
         return written
 
+    def _name(self, key: LeadKey, lead: dict[str, Any], changes: LeadChanges) -> str:
+        """The lead's name for a task title: ours, else GHL's (kept on the lead from then on)."""
+        name = lead_name(lead) or lead_name(changes.set)
+        if name:
+            return name
+        assert self._ghl is not None
+        contact = self._ghl.get_contact(key.contact_id)
+        for field in ("firstName", "lastName"):
+            if contact.get(field):
+                changes.set[field] = contact[field]
+        return lead_name(changes.set) or str(contact.get("contactName") or "A lead")
+
     def _fire(
-        self, key: LeadKey, lead: dict[str, Any], alert: Alert, score: LeadScore, now: datetime
+        self,
+        key: LeadKey,
+        lead: dict[str, Any],
+        alert: Alert,
+        score: LeadScore,
+        now: datetime,
+        changes: LeadChanges,
     ) -> bool:
         rule: AlertRule = alert.rule
         alert_id = alert.id(key.location_id, key.contact_id)
@@ -150,7 +179,7 @@ class ScoringService:
         ghl = self._ghl
         if rule.tag:
             self._writeback.add_tags(key.contact_id, rule.tag)
-        name = lead_name(lead) or "This lead"
+        name = self._name(key, lead, changes)
         title = rule.title.format(name=name, detail=alert.detail)
         body = f"Lead score {score.value} ({score.temperature}): " + "; ".join(score.reasons)
         contact = key.contact_id
