@@ -154,9 +154,9 @@ class ScoringService:
             return name
         assert self._ghl is not None
         contact = self._ghl.get_contact(key.contact_id)
-        for field in ("firstName", "lastName"):
-            if contact.get(field):
-                changes.set[field] = contact[field]
+        for attribute in ("firstName", "lastName"):
+            if contact.get(attribute):
+                changes.set[attribute] = contact[attribute]
         return lead_name(changes.set) or str(contact.get("contactName") or "A lead")
 
     def _fire(
