@@ -203,13 +203,21 @@ class Stack:
             attrs["ApproximateNumberOfMessagesNotVisible"]
         )
 
-    def wait(self, seconds: float = 20) -> bool:
-        """Until every consumed queue is empty (delayed messages — a lead held for quiet
-        hours — are not counted: they wait on purpose)."""
+    def wait(self, seconds: float = 15) -> bool:
+        """Until the job queue (the worker's: webhooks, forms) is empty."""
+        return self._until_empty([self.jobs], seconds)
+
+    def wait_all(self, seconds: float = 20) -> bool:
+        """Until every consumed queue is empty (the worker's, the scoring function's, ...)."""
         consumed = [url for name, url in self.queues.items() if name not in self._dead_letter]
+        return self._until_empty(consumed, seconds)
+
+    def _until_empty(self, urls: list[str], seconds: float) -> bool:
+        """Delayed messages (a lead held for quiet hours) are not counted: they wait on
+        purpose."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if all(self.depth(url) == 0 for url in consumed):
+            if all(self.depth(url) == 0 for url in urls):
                 return True
             time.sleep(0.2)
         return False
@@ -786,8 +794,8 @@ def _quiet_hours(story: Story, run: str) -> None:
 BUYER_TURNS = [
     "Hi! We saw your listing on Zillow, we're looking to buy a home",
     "probably within 2 months",
-    "Westlake or Round Rock",
-    "around 450k",
+    "Rancho Cucamonga or Upland",
+    "around 650k",
     "are you a bot?",
     "yes, pre-approved with Chase",
     "3 bedrooms, need a garage",
@@ -957,8 +965,8 @@ def _score(story: Story, run: str) -> None:
             return
         if response.status_code >= 300:
             return
-        stack.wait()
-        print(f"  → {score_words(stack.lead(cid))}")
+        busy = "" if stack.wait_all() else " (still busy: see the `make run` terminal)"
+        print(f"  → {score_words(stack.lead(cid))}{busy}")
 
 
 def bursts(sessions: list[list[dict[str, Any]]], n: int = 4) -> list[list[dict[str, Any]]]:

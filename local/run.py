@@ -55,7 +55,7 @@ def main() -> int:
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    log_level = os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
     import logging
 
@@ -127,10 +127,12 @@ def main() -> int:
     # The demo persona (a location's own values come from its tenants-table item).
     parameters["AgentName"] = os.environ.get("AGENT_NAME", "Jorge")
     parameters["Brokerage"] = os.environ.get("BROKERAGE", "Sunbelt Realty")
-    parameters["MarketArea"] = os.environ.get("MARKET_AREA", "Austin")
+    parameters["MarketArea"] = os.environ.get("MARKET_AREA", "the Inland Empire")
     parameters["MarketAreas"] = os.environ.get(
-        "MARKET_AREAS", "Westlake,Round Rock,Cedar Park,Mueller,South Congress,Pflugerville"
+        "MARKET_AREAS",
+        "Rancho Cucamonga,Ontario,Fontana,Upland,Chino Hills,Eastvale,Corona,Claremont",
     )
+    parameters["LocationTimezone"] = os.environ.get("LOCATION_TIMEZONE", "America/Los_Angeles")
 
     # All functions share this process; their variables must agree where names overlap.
     merged: dict[str, str] = {}
@@ -144,6 +146,9 @@ def main() -> int:
                 )
             merged[key] = value
     os.environ.update(merged)
+    # Deployed functions log at INFO (template.yaml); locally the terminal shows the GHL calls
+    # and warnings unless POWERTOOLS_LOG_LEVEL says otherwise.
+    os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
 
     api = ApiGateway(_handler(template, "IntakeFunction"), port=port).start()
 
@@ -213,6 +218,11 @@ def main() -> int:
         _say("               which prints the curl command that posts it.")
     secret, location = parameters["GhlWorkflowSecret"], parameters["GhlLocationId"]
     _say(f"  workflow     secret {secret!r} for location {location}")
+    _say(
+        f"  website      <script src=\"{api.url}/track.js\" "
+        f"data-site-key=\"{parameters['LyrioSiteKey']}\" async></script>  → POST /events"
+    )
+    _say(f"  models       lead score {_model_version()} (layers/models; make models rebuilds it)")
     _say("  try          make demo    (in another terminal)   ·   Ctrl-C stops")
     _say()
     if standin:
@@ -238,6 +248,12 @@ def main() -> int:
     moto.stop()
     STATE.unlink(missing_ok=True)
     return 0
+
+
+def _model_version() -> str:
+    from ghl_models import manifest
+
+    return str(manifest()["models"]["lead_score"]["version"])
 
 
 def _demo_location() -> str:
