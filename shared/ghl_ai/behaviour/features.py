@@ -54,40 +54,18 @@ KINDS: tuple[str, ...] = (
     "workflow_trigger",
 )
 _K = {name: code for code, name in enumerate(KINDS)}
-#: Types that are the lead doing something (not us writing to it, not GHL bookkeeping).
-ENGAGEMENT = tuple(
-    _K[k]
-    for k in (
-        "page_view",
-        "property_view",
-        "property_save",
-        "property_unsave",
-        "property_share",
-        "search",
-        "tour_request",
-        "valuation_request",
-        "email_open",
-        "email_click",
-        "form_submission",
-        "message_in",
-    )
+#: Types that are not the lead doing something: us writing to it, GHL's bookkeeping.
+_NOT_ENGAGEMENT = (
+    "message_out",
+    "appointment_booked",
+    "opportunity_stage",
+    "opportunity_status",
+    "lead_created",
+    "workflow_trigger",
 )
-#: Types that make up a visit (sessions): the website, email and forms.
-VISIT = tuple(
-    _K[k]
-    for k in (
-        "page_view",
-        "property_view",
-        "property_save",
-        "property_unsave",
-        "property_share",
-        "search",
-        "tour_request",
-        "valuation_request",
-        "email_click",
-        "form_submission",
-    )
-)
+ENGAGEMENT = tuple(code for code, name in enumerate(KINDS) if name not in _NOT_ENGAGEMENT)
+#: Types that make up a visit (sessions): the website, email clicks and forms.
+VISIT = tuple(_K[k] for k in KINDS[: _K["form_submission"] + 1] if k != "email_open")
 HIGH_INTENT = tuple(
     _K[k] for k in ("property_save", "property_share", "tour_request", "valuation_request")
 )
