@@ -821,9 +821,10 @@ def _print_latency(report: dict[str, Any], goals: dict[str, dict[str, Any]]) -> 
 
 def _print_cold(report: dict[str, Any], goals: dict[str, dict[str, Any]]) -> None:
     cold = report["cold_init"]
+    runs = next(row["runs"] for row in cold["rows"].values() if "runs" in row)
     print()
     print(
-        f"2. Cold init: fresh interpreters, median/min of {report['config']['cold_runs']} "
+        f"2. Cold init: fresh interpreters, median/min of {runs} "
         "(deps from .pyc, project code compiled from source as on Lambda; warm page cache)"
     )
     header = (

@@ -461,7 +461,7 @@ def step_targets(variant: str) -> list[tuple[Any, str, str]]:
         (ConversationEngine, "_send", "engine._send"),
         (ConversationEngine, "_write_back", "engine._write_back"),
         (ConversationEngine, "_once", "engine._once (outbox-guarded effects)"),
-        (engine, "_answers", "engine._answers (stored answers -> models)"),
+        (engine, "stored_answers", "stored_answers (stored answers -> models)"),
         (engine, "_decision_to", "engine._decision_to (decision JSON)"),
         (engine, "_decision_from", "engine._decision_from (decision JSON)"),
         (engine, "summarise", "engine.summarise"),

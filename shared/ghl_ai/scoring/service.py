@@ -170,6 +170,11 @@ class ScoringService:
     ) -> bool:
         rule: AlertRule = alert.rule
         alert_id = alert.id(key.location_id, key.contact_id)
+        last = lead.get(f"alert_{rule.name}")
+        if isinstance(last, dict) and last.get("done"):
+            recent = now.timestamp() - float(last.get("at") or 0) < rule.cooldown_hours * 3600
+            if recent or last.get("id") == alert_id:
+                return False  # known from the record we read: no write needed to learn it
         claimed = self._leads.claim_alert(
             key, rule.name, alert_id, now.timestamp(), rule.cooldown_hours * 3600
         )
