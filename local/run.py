@@ -219,8 +219,8 @@ def main() -> int:
     secret, location = parameters["GhlWorkflowSecret"], parameters["GhlLocationId"]
     _say(f"  workflow     secret {secret!r} for location {location}")
     _say(
-        f"  website      <script src=\"{api.url}/track.js\" "
-        f"data-site-key=\"{parameters['LyrioSiteKey']}\" async></script>  → POST /events"
+        f'  website      <script src="{api.url}/track.js" '
+        f'data-site-key="{parameters["LyrioSiteKey"]}" async></script>  → POST /events'
     )
     _say(f"  models       lead score {_model_version()} (layers/models; make models rebuilds it)")
     _say("  try          make demo    (in another terminal)   ·   Ctrl-C stops")
