@@ -231,3 +231,35 @@ def test_the_tracking_script_is_served_cacheable(stack: Stack) -> None:
     assert result["headers"]["content-type"].startswith("application/javascript")
     assert "max-age" in result["headers"]["cache-control"]
     assert "sendBeacon" in result["body"]
+
+
+def test_each_site_key_writes_only_its_own_locations_streams(stack: Stack) -> None:
+    from ghl_ai.tenants import digest
+
+    stack.dynamodb.put_item(
+        TableName=stack.resources.tables["TenantsTable"],
+        Item={"locationId": {"S": "tenant-two"}, "siteKeySha256": {"S": digest("site-two")}},
+    )
+    same_visitor = {"events": [event(visitorId="v-shared", contactId="c-1")]}
+
+    assert stack.post_events(same_visitor).status == 202
+    assert stack.post_events(same_visitor, site_key="site-two").status == 202
+
+    assert len(events_of(stack, LOCATION_ID, "c-1")) == 1
+    assert len(events_of(stack, "tenant-two", "c-1")) == 1
+    assert sorted(job.location_id for job in scoring_jobs(stack)) == [LOCATION_ID, "tenant-two"]
+    # a body claiming another location changes nothing: the key decides
+    forged = {"events": [event(contactId="c-2")], "locationId": "tenant-two"}
+    assert stack.post_events(forged).status == 202
+    assert events_of(stack, "tenant-two", "c-2") == []
+
+
+def test_a_batch_mixing_new_and_already_stored_events_stores_only_the_new(stack: Stack) -> None:
+    old, new = event(), event()
+    stack.post_events({"events": [old]})
+
+    response = stack.post_events({"events": [new, old, event(contactId="c-7")]})
+
+    assert (response.status, response.json) == (202, {"accepted": 2, "duplicates": 1})
+    assert len(events_of(stack, LOCATION_ID, "visitor:v-abc123")) == 2
+    assert len(events_of(stack, LOCATION_ID, "c-7")) == 1

@@ -257,6 +257,45 @@ class BehaviourEventStore(_Table):
             return False
         return True
 
+    def put_new_batch(self, events: list[BehaviourEvent]) -> list[bool]:
+        """Store each event unless already in its stream (per event: False for a duplicate),
+        in one transaction (two when the batch holds duplicates: the cancellation names
+        them). Up to 100 events of distinct keys. A transaction cancelled for another reason
+        (a concurrent write of the same event) falls back to one conditional write each."""
+        stored = [False] * len(events)
+        pending = list(range(len(events)))
+        while pending:
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self.name,
+                                "Item": self._item(events[i]),
+                                "ConditionExpression": "attribute_not_exists(sk)",
+                            }
+                        }
+                        for i in pending
+                    ]
+                )
+            except self._client.exceptions.TransactionCanceledException as exc:
+                codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                duplicates = {
+                    pending[j] for j, c in enumerate(codes) if c == "ConditionalCheckFailed"
+                }
+                if len(codes) != len(pending) or not all(
+                    c in ("ConditionalCheckFailed", "None", None) for c in codes
+                ):
+                    for i in pending:
+                        stored[i] = self.put_new(events[i])
+                    return stored
+                pending = [i for i in pending if i not in duplicates]
+                continue
+            for i in pending:
+                stored[i] = True
+            break
+        return stored
+
     def for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
         """The whole stream, oldest first (every page)."""
         items: list[dict[str, Any]] = []

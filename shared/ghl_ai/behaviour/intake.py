@@ -2,10 +2,10 @@
 once, then ask the ScoringFunction to rescore what changed.
 
 Deduplication is the events table's own key: an event is stored under its stream with sort key
-``timestamp#eventId`` by a conditional write, so the tracking script's retries (same id, same
-time) are counted as ``duplicates`` and stored once. One scoring job per batch lists the
-contacts and anonymous visitors that got new events and the visitors the batch identified (an
-event carrying both ``visitorId`` and ``contactId``).
+``timestamp#eventId`` by a conditional write (one transaction per batch), so the tracking
+script's retries (same id, same time) are counted as ``duplicates`` and stored once. One
+scoring job per batch lists the contacts and anonymous visitors that got new events and the
+visitors the batch identified (an event carrying both ``visitorId`` and ``contactId``).
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ class EventIntake:
         contacts: set[str] = set()
         visitors: set[str] = set()
         identities: dict[str, Identity] = {}
-        for index, event in batch.events:
-            stored = normalised(location_id, event)
-            if self._events.put_new(stored):
+        stored = self._events.put_new_batch([normalised(location_id, e) for _, e in batch.events])
+        for (index, event), new in zip(batch.events, stored, strict=True):
+            if new:
                 outcome.accepted += 1
                 if event.contact_id:
                     contacts.add(event.contact_id)

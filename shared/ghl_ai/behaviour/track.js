@@ -101,8 +101,7 @@
   let failures = 0; // consecutive retryable failures, for the backoff
 
   const save = () => store(QUEUE_KEY, JSON.stringify(inflight.concat(queue)));
-  // sentAt: the browser's clock at sending, so the API can correct a visitor's wrong clock.
-  const payload = (events) => JSON.stringify({ siteKey, sentAt: new Date().toISOString(), events });
+  const payload = (events) => JSON.stringify({ siteKey, events });
 
   const schedule = (ms) => {
     if (timer === null) timer = setTimeout(safe(() => { timer = null; flush(); }), ms);
