@@ -146,26 +146,23 @@ def test_the_pipeline_reports_held_out_metrics_beside_the_baseline(small_log) ->
     assert scores(rows.y, p)["log_loss"] == pytest.approx(result.fitted.test["log_loss"], abs=1e-9)
 
 
-def test_the_layer_and_the_scoring_function_never_import_the_training_stack() -> None:
+@pytest.mark.parametrize(
+    ("modules", "heavy"),
+    [
+        # the model-serving path: the layer and the ScoringFunction
+        (
+            "functions.scoring.app, ghl_models.inference, ghl_models.metrics",
+            ("sklearn", "pandas", "scipy", "anthropic", "matplotlib"),
+        ),
+        # the intake never needs numpy either
+        ("functions.intake.app", ("numpy", "sklearn", "pandas", "anthropic")),
+    ],
+)
+def test_serving_paths_never_import_the_training_stack(modules: str, heavy: tuple) -> None:
     code = (
         "import sys; sys.path[:0] = ['shared', 'layers/models', '.'];"
-        "import functions.scoring.app, ghl_models, ghl_ai.scoring.service;"
-        "import ghl_models.inference, ghl_models.metrics;"
-        "heavy = ('sklearn', 'pandas', 'scipy', 'anthropic', 'matplotlib');"
-        "print(','.join(m for m in heavy if m in sys.modules))"
-    )
-    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, check=True
-    )
-    assert out.stdout.strip() == ""
-
-
-def test_the_intake_does_not_import_numpy() -> None:
-    code = (
-        "import sys; sys.path[:0] = ['shared', 'layers/models', '.'];"
-        "import functions.intake.app;"
-        "print(','.join(m for m in ('numpy', 'sklearn', 'anthropic') if m in sys.modules))"
+        f"import {modules};"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
     )
     env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
     out = subprocess.run(

@@ -12,7 +12,7 @@ Tables (template.yaml):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -65,28 +65,44 @@ class _Table:
         self._client = client
         self.name = table_name
 
-    def _delete_partition(self, key_name: str, key_value: str, sort_name: str) -> int:
-        """Delete every item of one partition (a lead's history). Returns how many."""
-        deleted = 0
+    def _partition(
+        self, key_name: str, key_value: str, keys_only: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The raw items of one partition, a page at a time, in sort-key order (only the key
+        attributes when ``keys_only`` names the sort key)."""
+        names = {"#pk": key_name}
+        extra: dict[str, Any] = {}
+        if keys_only:
+            names["#sk"] = keys_only
+            extra["ProjectionExpression"] = "#pk, #sk"
         paginator = self._client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self.name,
             KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": key_name, "#sk": sort_name},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues={":pk": {"S": key_value}},
-            ProjectionExpression="#pk, #sk",
+            **extra,
         ):
-            items = page.get("Items", [])
+            yield page.get("Items", [])
+
+    def _delete_partition(self, key_name: str, key_value: str, sort_name: str) -> int:
+        """Delete every item of one partition (a lead's history). Returns how many."""
+        deleted = 0
+        for items in self._partition(key_name, key_value, keys_only=sort_name):
             for start in range(0, len(items), 25):
                 requests = [{"DeleteRequest": {"Key": item}} for item in items[start : start + 25]]
-                pending: dict[str, Any] = {self.name: requests}
-                while pending:
-                    pending = (
-                        self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-                        or {}
-                    )
+                self._batch_write(requests)
                 deleted += len(requests)
         return deleted
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """One BatchWriteItem of up to 25 requests, repeated for what DynamoDB left
+        unprocessed."""
+        pending: dict[str, Any] = {self.name: requests}
+        while pending:
+            pending = (
+                self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            )
 
 
 class LeadStore(_Table):
@@ -298,29 +314,13 @@ class BehaviourEventStore(_Table):
 
     def for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
         """The whole stream, oldest first (every page)."""
-        items: list[dict[str, Any]] = []
-        paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.name,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": "lead"},
-            ExpressionAttributeValues={":pk": {"S": key.partition}},
-        ):
-            items.extend(from_item(item) for item in page.get("Items", []))
-        return items
+        return [from_item(i) for page in self._partition("lead", key.partition) for i in page]
 
     def move(self, source: LeadKey, target: LeadKey) -> int:
         """Move every event of ``source``'s stream into ``target``'s (same sort keys, so a
         repeated move overwrites instead of duplicating). Returns how many moved."""
         moved = 0
-        paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.name,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": "lead"},
-            ExpressionAttributeValues={":pk": {"S": source.partition}},
-        ):
-            items = page.get("Items", [])
+        for items in self._partition("lead", source.partition):
             for start in range(0, len(items), 25):
                 chunk = items[start : start + 25]
                 puts = [
@@ -335,19 +335,12 @@ class BehaviourEventStore(_Table):
                     }
                     for item in chunk
                 ]
-                self._write(puts)
-                self._write(
+                self._batch_write(puts)
+                self._batch_write(
                     [{"DeleteRequest": {"Key": {"lead": i["lead"], "sk": i["sk"]}}} for i in chunk]
                 )
                 moved += len(chunk)
         return moved
-
-    def _write(self, requests: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self.name: requests}
-        while pending:
-            pending = (
-                self._client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            )
 
     def delete_lead(self, key: LeadKey) -> int:
         return self._delete_partition("lead", key.partition, "sk")
