@@ -23,6 +23,10 @@ os.environ.update(
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # pytest -n 2 runs two workers on two cores: OpenMP / BLAS threads in both (boosted
+        # trees, numpy) would oversubscribe them, and OpenMP's spin-waiting makes that slow.
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

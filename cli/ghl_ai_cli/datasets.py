@@ -6,12 +6,14 @@ CSV format (``ghl-ai eval scoring --events``; any real event log)::
 
     lead_id,event_type,timestamp[,value][,property_id]
 
-``timestamp`` is ISO 8601 (a date alone means midnight UTC). Extra columns are ignored.
+``timestamp`` is ISO 8601 (a date alone means midnight UTC; epoch seconds or milliseconds are
+read too). Extra columns are ignored.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,10 +70,16 @@ class EventLog:
         return counts
 
 
+_EPOCH = re.compile(r"\d{9,13}(\.\d+)?")
+
+
 def parse_time(text: str) -> float:
+    """ISO 8601 (a date alone is midnight; no offset is UTC) as epoch seconds; event logs that
+    carry epoch seconds or milliseconds instead are read as such."""
     text = text.strip()
-    if len(text) == 10:
-        text += "T00:00:00"
+    if _EPOCH.fullmatch(text):
+        value = float(text)
+        return value / 1000.0 if value > 1e11 else value
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -156,18 +164,45 @@ class Rows:
         )
 
 
+#: Per event type of the log, in this order (see :func:`type_features`).
+TYPE_FEATURES = (
+    "count_30d",
+    "count_90d",
+    "count_total",
+    "days_since_last",
+    "mean_gap_days",
+    "overdue",
+    "active_days",
+    "value_total",
+)
+
+
 def type_features(stream: EventStream, at: float, types: Sequence[str]) -> np.ndarray:
-    """Per event type of the log: count in the last 30 days, count ever, days since last."""
+    """Per event type of the log, from its events up to ``at``: counts in the last 30 and 90
+    days and ever (log), days since the last one, the lead's own rhythm (mean days between its
+    days with that event) and how overdue it is (days since the last one over that rhythm,
+    capped at 10), the number of days it happened on (log) and the sum of its values (log)."""
     assert stream.other_types is not None
     n = int(np.searchsorted(stream.t, at, side="right"))
-    kinds, t = stream.other_types[:n], stream.t[:n]
-    out = np.zeros(3 * len(types))
+    kinds, t, value = stream.other_types[:n], stream.t[:n], stream.value[:n]
+    width = len(TYPE_FEATURES)
+    out = np.zeros(width * len(types))
     for i, name in enumerate(types):
         mask = kinds == name
         age = (at - t[mask]) / DAY
-        out[3 * i] = np.log1p(np.count_nonzero(age <= 30))
-        out[3 * i + 1] = np.log1p(age.size)
-        out[3 * i + 2] = min(float(age[-1]), 365.0) if age.size else 365.0
+        since = min(float(age[-1]), 365.0) if age.size else 365.0
+        days = np.unique(np.floor(t[mask] / DAY))
+        gap = float(np.mean(np.diff(days))) if days.size >= 2 else 365.0
+        out[width * i : width * (i + 1)] = (
+            np.log1p(np.count_nonzero(age <= 30)),
+            np.log1p(np.count_nonzero(age <= 90)),
+            np.log1p(age.size),
+            since,
+            min(gap, 365.0),
+            min(since / max(gap, 1.0), 10.0),
+            np.log1p(days.size),
+            np.log1p(max(float(value[mask].sum()), 0.0)),
+        )
     return out
 
 
@@ -200,7 +235,7 @@ def rows_at(
     width = len(CATALOGUE)
     return Rows(
         np.asarray(xs).reshape(-1, width),
-        np.asarray(extras).reshape(len(xs), 3 * len(types)),
+        np.asarray(extras).reshape(len(xs), len(TYPE_FEATURES) * len(types)),
         np.asarray(rfs, dtype=np.float64).reshape(len(xs), 2),
         np.asarray(ys, dtype=bool),
         leads,

@@ -12,7 +12,9 @@ count ever and the days since the last one — so a log with more than recency a
 
 The model is chosen on the training 70 % alone, by 5-fold cross-validated log loss, among a
 regularised logistic regression (two strengths), histogram gradient boosting, and the baseline's
-own recency-frequency logistic regression (so a log that carries nothing more is not overfitted),
+own recency-frequency logistic regression — which is kept unless the best one beats it by more
+than a standard error (so a log that carries nothing more, or too few leads to tell, is not
+overfitted),
 then refitted on the whole 70 %: a logistic regression as it is (its fit calibrates it), boosted
 trees through 5-fold ``CalibratedClassifierCV`` (isotonic from 2,000 training leads, else
 sigmoid). The baseline, a logistic regression on recency and frequency alone, is fitted in the
@@ -45,6 +47,18 @@ class EvaluationError(ValueError):
 
 def _design(x: np.ndarray, extra: np.ndarray) -> np.ndarray:
     return np.hstack([model_input(x), extra])
+
+
+def choose(per_lead: dict[str, np.ndarray], simplest: str) -> str:
+    """The candidate with the lowest cross-validated log loss — but the ``simplest`` one unless
+    the winner beats it by more than one standard error of the paired per-lead differences (a
+    small log cannot tell a richer model from a lucky one)."""
+    best = min(per_lead, key=lambda n: float(per_lead[n].mean()))
+    if best == simplest:
+        return best
+    gain = per_lead[simplest] - per_lead[best]
+    standard_error = float(gain.std(ddof=1) / np.sqrt(gain.size))
+    return best if float(gain.mean()) > standard_error else simplest
 
 
 def evaluate_scoring(
@@ -101,11 +115,13 @@ def evaluate_scoring(
     }
     pool["recency_frequency"] = (baseline_model(), train.rf, test.rf)
     cv_loss: dict[str, float] = {}
+    per_lead: dict[str, np.ndarray] = {}
     for name, (estimator, x_train, _) in pool.items():
         progress(f"cross-validating {name}")
         p = cross_val_predict(clone(estimator), x_train, train.y, cv=cv, method="predict_proba")
-        cv_loss[name] = metrics.log_loss(train.y, p[:, 1])
-    chosen = min(cv_loss, key=lambda n: cv_loss[n])
+        per_lead[name] = metrics.log_losses(train.y, p[:, 1])
+        cv_loss[name] = float(per_lead[name].mean())
+    chosen = choose(per_lead, "recency_frequency")
     estimator, x_train, x_test = pool[chosen]
     progress(f"fitting {chosen}")
     if isinstance(estimator, Pipeline):

@@ -29,11 +29,17 @@ def brier(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((np.asarray(p, dtype=np.float64) - y) ** 2))
 
 
-def log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean negative log-likelihood (probabilities clipped to [1e-15, 1 - 1e-15])."""
+def log_losses(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Negative log-likelihood of each case (probabilities clipped to [1e-15, 1 - 1e-15])."""
     y = np.asarray(y, dtype=np.float64)
     p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    result: np.ndarray = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    return result
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean negative log-likelihood (probabilities clipped to [1e-15, 1 - 1e-15])."""
+    return float(np.mean(log_losses(y, p)))
 
 
 def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[list[float]]:
