@@ -479,8 +479,9 @@ def test_a_contact_ghl_does_not_know_is_scored_but_not_written(
     stack.run_scoring()
 
     lead = stack.lead(LOCATION_ID, "c-unknown-to-ghl")
-    assert lead["score"]["value"] >= 0 and lead["ghlMissing"] is True
-    assert stack.queue_depth("ScoringDLQ") == 0
+    assert lead["score"]["value"] >= 0
+    assert stack.queue_depth("ScoringQueue") == stack.queue_depth("ScoringDLQ") == 0
+    assert not ghl.tasks and not ghl.calls_to("POST", "/contacts/c-unknown-to-ghl/tags")
 
 
 def test_a_ghl_outage_retries_the_job(stack: Stack, ghl: GhlStandIn) -> None:

@@ -101,8 +101,7 @@ class ScoringService:
         score = scorer.score(features, context, lead.get("intent"), answers, now)
         outcome.score, outcome.temperature = score.value, score.temperature
         changes = LeadChanges(set={"score": score.as_state()}, set_if_absent={"createdAt": now})
-        reachable = self._writeback is not None and not lead.get("ghlMissing")
-        if reachable:
+        if self._writeback is not None:
             try:
                 outcome.written = self._write_back(key, lead.get("score") or {}, score)
                 rules = self._rules(key.location_id)
@@ -112,12 +111,12 @@ class ScoringService:
             except GhlApiError as exc:
                 if exc.status not in (400, 404):
                     raise
-                # The website named a contact GHL does not have: keep the score, skip GHL.
+                # The website named a contact GHL does not have (yet): keep the score, write
+                # nothing; the next rescore tries again.
                 logger.warning(
                     "contact not found in GHL; score kept, nothing written",
                     extra={"location_id": key.location_id, "contact_id": key.contact_id},
                 )
-                changes.set["ghlMissing"] = True
         self._leads.apply(key, changes)
         return outcome
 
