@@ -126,3 +126,26 @@ def test_env_json_makes_the_intake_samples_verify(
     # No lead stored yet: authorised (404), not refused (401).
     read = intake_app.handler(load(EVENTS / "intake" / "lead_read.json"), LambdaContext("x"))
     assert read["statusCode"] == 404, response_json(read)
+
+
+def test_the_tracking_script_sample_serves_the_script(stack: Stack) -> None:
+    result = intake_app.handler(load(EVENTS / "intake" / "track_js.json"), LambdaContext("x"))
+
+    assert result["statusCode"] == 200
+    assert "sendBeacon" in result["body"]
+    assert result["headers"]["access-control-allow-origin"] == "*"
+
+
+def test_the_behaviour_sample_is_stored_for_its_contact(stack: Stack) -> None:
+    from datetime import UTC, datetime
+
+    intake_app.deps().events.clock = lambda: datetime(2026, 11, 20, 15, 10, tzinfo=UTC)
+
+    result = intake_app.handler(load(EVENTS / "intake" / "behaviour_events.json"), LambdaContext())
+
+    assert result["statusCode"] == 202, response_json(result)
+    assert response_json(result) == {"accepted": 3, "duplicates": 0}
+    stored = [
+        e for e in stack.scan("EventsTable") if e["contactId"] == sample_events.BEHAVIOUR_CONTACT_ID
+    ]
+    assert sorted(e["type"] for e in stored) == ["property_save", "property_view", "tour_request"]
