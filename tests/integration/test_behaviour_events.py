@@ -94,6 +94,13 @@ def test_unknown_types_are_stored_not_refused(stack: Stack) -> None:
         ({"dwellSeconds": 100000}, "dwellSeconds", "less than or equal"),
         ({"data": [1, 2]}, "data", "dictionary"),
         ({"data": {"blob": "x" * 5000}}, "data", "4096 bytes"),
+        ({"data": {"n": 10**40 + 1}}, "data", "38 significant digits"),
+        ({"data": {"": 1}}, "data", "empty keys"),
+        (
+            {"data": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}},
+            "data",
+            "nest",
+        ),
     ],
 )
 def test_each_bad_field_is_named_by_index_and_the_good_events_are_kept(
@@ -112,6 +119,16 @@ def test_each_bad_field_is_named_by_index_and_the_good_events_are_kept(
     assert words in problem["message"]
     assert (body["accepted"], body["duplicates"], body["taken"]) == (2, 0, [0, 2])
     assert len(events_of(stack, LOCATION_ID, "visitor:v-abc123")) == 2
+
+
+def test_text_that_is_not_utf_8_is_refused_not_stored_broken(stack: Stack) -> None:
+    raw = ('{"events": [' + json.dumps(event())[:-1] + ', "data": {"name": "\\ud800"}}]}').encode()
+
+    response = stack.post_events(raw)
+
+    assert response.status == 422, response.json
+    assert response.json["problems"][0]["field"] == "data"
+    assert "UTF-8" in response.json["problems"][0]["message"]
 
 
 def test_problems_never_quote_what_was_sent(stack: Stack) -> None:
@@ -263,3 +280,10 @@ def test_a_batch_mixing_new_and_already_stored_events_stores_only_the_new(stack:
     assert (response.status, response.json) == (202, {"accepted": 2, "duplicates": 1})
     assert len(events_of(stack, LOCATION_ID, "visitor:v-abc123")) == 2
     assert len(events_of(stack, LOCATION_ID, "c-7")) == 1
+
+
+def test_json_nested_thousands_deep_is_a_400_not_a_crash(stack: Stack) -> None:
+    response = stack.post_events(b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+
+    assert response.status == 400
+    assert response.json == {"error": "request body is nested too deeply"}

@@ -94,14 +94,41 @@ class WebsiteEvent(BaseModel):
 
     @field_validator("data")
     @classmethod
-    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_storable(value, depth=0)
         try:
-            size = len(json.dumps(value, separators=(",", ":"), allow_nan=False))
+            text = json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate such as "\\ud800"
+            raise ValueError("must be valid UTF-8 text") from None
         except ValueError:
             raise ValueError("must hold only finite numbers") from None
         if size > MAX_DATA_BYTES:
             raise ValueError(f"must be at most {MAX_DATA_BYTES} bytes as JSON")
         return value
+
+
+#: DynamoDB keeps 38 significant digits of a number, and nested maps only so deep.
+_MAX_DIGITS, _MAX_DEPTH = 38, 8
+
+
+def _check_storable(value: Any, depth: int) -> None:
+    """What DynamoDB can store as it is: no empty keys, numbers it can hold, bounded nesting."""
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"must nest at most {_MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not key:
+                raise ValueError("must not have empty keys")
+            _check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if len(str(abs(value)).rstrip("0")) > _MAX_DIGITS:
+            raise ValueError(f"numbers must have at most {_MAX_DIGITS} significant digits")
+    elif isinstance(value, float) and value != 0 and not 1e-125 < abs(value) < 1e125:
+        raise ValueError("numbers must be between 1e-125 and 1e125")
 
 
 @dataclass(frozen=True)

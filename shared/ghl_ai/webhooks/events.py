@@ -310,6 +310,8 @@ def parse_json(raw_body: bytes) -> Any:
         return json.loads(raw_body)
     except UnicodeDecodeError:
         raise MalformedBody("request body is not UTF-8 text") from None
+    except RecursionError:
+        raise MalformedBody("request body is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise MalformedBody(
             f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
