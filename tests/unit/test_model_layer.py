@@ -25,7 +25,7 @@ from ghl_ai_cli.training import (
     scores,
     train_lead_score,
 )
-from ghl_models import ARTIFACTS, MANIFEST, load, manifest
+from ghl_models import ARTIFACTS, load, manifest
 from ghl_models.inference import Model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,8 +169,3 @@ def test_serving_paths_never_import_the_training_stack(modules: str, heavy: tupl
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == ""
-
-
-def test_the_layer_is_what_the_template_ships() -> None:
-    assert MANIFEST.parent == ROOT / "layers" / "models" / "ghl_models"
-    assert (ROOT / "layers" / "models" / "requirements.txt").exists()
