@@ -13,7 +13,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -88,10 +89,36 @@ def http_event(
     return event
 
 
-class ApiGateway:
-    """Serve ``handler`` over HTTP on 127.0.0.1 (port 0 picks a free port)."""
+@dataclass(frozen=True)
+class Route:
+    """An HTTP API route of a function other than the default one (``GET /leads/{id}/x``)."""
 
-    def __init__(self, handler: Handler, port: int = 0, function_name: str = "IntakeFunction"):
+    method: str
+    path: str
+    handler: Handler
+    function_name: str
+
+    def matches(self, method: str, path: str) -> bool:
+        if method != self.method:
+            return False
+        want, got = self.path.strip("/").split("/"), path.strip("/").split("/")
+        return len(want) == len(got) and all(
+            w == g or (w.startswith("{") and w.endswith("}") and g)
+            for w, g in zip(want, got, strict=True)
+        )
+
+
+class ApiGateway:
+    """Serve ``handler`` over HTTP on 127.0.0.1 (port 0 picks a free port); requests matching
+    one of ``routes`` go to that route's function instead (as API Gateway routes them)."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        port: int = 0,
+        function_name: str = "IntakeFunction",
+        routes: Sequence[Route] = (),
+    ):
         gateway = self
 
         class _Request(BaseHTTPRequestHandler):
@@ -107,10 +134,16 @@ class ApiGateway:
                     dict(parse_qsl(parts.query)) or None,
                     base64_body=True,
                 )
-                # One Lambda container handles one invocation at a time, on one event loop.
-                with gateway._lock:
-                    asyncio.set_event_loop(gateway._loop)
-                    result = gateway.handler(event, LambdaContext(function_name))
+                route = next((r for r in routes if r.matches(self.command, parts.path)), None)
+                if route is not None:
+                    event["routeKey"] = f"{route.method} {route.path}"
+                    with gateway._lock:
+                        result = route.handler(event, LambdaContext(route.function_name))
+                else:
+                    # One Lambda container handles one invocation at a time, on one event loop.
+                    with gateway._lock:
+                        asyncio.set_event_loop(gateway._loop)
+                        result = gateway.handler(event, LambdaContext(function_name))
                 payload = result.get("body") or ""
                 data = (
                     base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()

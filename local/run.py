@@ -44,6 +44,21 @@ def _handler(template: dict[str, Any], function: str) -> Any:
     return getattr(importlib.import_module(f"{package}.{module}"), name)
 
 
+def _routes(template: dict[str, Any]) -> list[Any]:
+    """The HTTP routes of the functions besides the intake (which takes every other path)."""
+    from local.apigw import Route
+
+    routes = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function" or name == "IntakeFunction":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                routes.append(Route(props["Method"], props["Path"], _handler(template, name), name))
+    return routes
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
@@ -133,6 +148,10 @@ def main() -> int:
         "Rancho Cucamonga,Ontario,Fontana,Upland,Chino Hills,Eastvale,Corona,Claremont",
     )
     parameters["LocationTimezone"] = os.environ.get("LOCATION_TIMEZONE", "America/Los_Angeles")
+    # Where "send top matches" links to (the demo website's listing pages).
+    parameters["ListingUrlTemplate"] = os.environ.get(
+        "LISTING_URL_TEMPLATE", "https://homes.example.com/listing/{listingKey}"
+    )
 
     # All functions share this process; their variables must agree where names overlap.
     merged: dict[str, str] = {}
@@ -150,7 +169,9 @@ def main() -> int:
     # and warnings unless POWERTOOLS_LOG_LEVEL says otherwise.
     os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
 
-    api = ApiGateway(_handler(template, "IntakeFunction"), port=port).start()
+    api = ApiGateway(
+        _handler(template, "IntakeFunction"), port=port, routes=_routes(template)
+    ).start()
 
     def report(function: str) -> Any:
         def on_batch(result: BatchResult) -> None:
@@ -199,8 +220,9 @@ def main() -> int:
     )
     _say(
         f"               POST /forms/lyrio (site key {parameters['LyrioSiteKey']!r}), "
-        f"GET /leads/{{contactId}} (Bearer {parameters['ApiKey']!r}))"
+        f"GET /leads/{{contactId}} and /leads/{{contactId}}/recommendations"
     )
+    _say(f"               (Bearer {parameters['ApiKey']!r}))")
     _say(f"  AWS (moto)   {os.environ['AWS_ENDPOINT_URL']}  tables: {', '.join(resources.tables)}")
     workers = ", ".join(f"{c.function_name} ← {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
     _say(f"  workers      {workers}")
@@ -222,9 +244,21 @@ def main() -> int:
         f'  website      <script src="{api.url}/track.js" '
         f'data-site-key="{parameters["LyrioSiteKey"]}" async></script>  → POST /events'
     )
-    _say(f"  models       lead score {_model_version()} (layers/models; make models rebuilds it)")
+    _say(f"  models       lead score {_model_version()}")
+    _say("               (layers/models; make models rebuilds them)")
     _say("  try          make demo    (in another terminal)   ·   Ctrl-C stops")
     _say()
+    from datetime import UTC, datetime
+
+    from local import demo_catalogue
+
+    catalogue = demo_catalogue.load(
+        dynamodb, resources.tables["ListingsTable"], parameters["GhlLocationId"], datetime.now(UTC)
+    )
+    _say(
+        f"  listings     {catalogue.added + catalogue.updated + catalogue.unchanged} demo "
+        "listings (RESO) in the catalogue; import yours: .venv/bin/ghl-ai listings import FILE"
+    )
     if standin:
         from local import demo_data
 
@@ -253,7 +287,11 @@ def main() -> int:
 def _model_version() -> str:
     from ghl_models import manifest
 
-    return str(manifest()["models"]["lead_score"]["version"])
+    models = manifest()["models"]
+    text = str(models["lead_score"]["version"])
+    if "recommend" in models:
+        text += f", recommendations {models['recommend']['version']}"
+    return text
 
 
 def _demo_location() -> str:

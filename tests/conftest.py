@@ -36,6 +36,7 @@ import boto3
 from moto import mock_aws
 
 from functions.intake import app as intake_app
+from functions.recommendations import app as recommendations_app
 from functions.scoring import app as scoring_app
 from functions.worker import app as worker_app
 from ghl_ai import config
@@ -119,6 +120,19 @@ class Stack:
             query = {"token": secret}
         return self.invoke_intake(http_event("POST", "/webhooks/ghl/workflow", raw, headers, query))
 
+    def get_recommendations(
+        self, contact_id: str, k: int | str | None = None, *, api_key: str | None = devkeys.API_KEY
+    ) -> Response:
+        """GET /leads/{contactId}/recommendations (the RecommendationsFunction's route)."""
+        headers = {"authorization": f"Bearer {api_key}"} if api_key is not None else {}
+        query = {"k": str(k)} if k is not None else None
+        path = f"/leads/{contact_id}/recommendations"
+        event = http_event(
+            "GET", path, None, headers, query, route_key="GET /leads/{contactId}/recommendations"
+        )
+        result = recommendations_app.handler(event, LambdaContext("RecommendationsFunction"))
+        return Response(result["statusCode"], response_json(result))
+
     def post_events(
         self,
         body: bytes | dict[str, Any],
@@ -169,6 +183,16 @@ class Stack:
     def run_scoring(self) -> list[BatchResult]:
         return self.scoring_consumer().drain()
 
+    def run_matches(self) -> list[BatchResult]:
+        """The RecommendationsFunction on the send-matches queue, until it is empty."""
+        return QueueConsumer(
+            self.sqs,
+            self.resources.queue_urls["MatchesQueue"],
+            self.resources.queue_arns["MatchesQueue"],
+            recommendations_app.handler,
+            function_name="RecommendationsFunction",
+        ).drain()
+
     # -- looking at state ---------------------------------------------------------------------
     def queue_depth(self, logical: str = "JobsQueue") -> int:
         attrs = self.sqs.get_queue_attributes(
@@ -209,7 +233,12 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "ApiKey": devkeys.API_KEY,
             "LyrioSiteKey": devkeys.SITE_KEY,
         }
-        for function in ("IntakeFunction", "WorkerFunction", "ScoringFunction"):
+        for function in (
+            "IntakeFunction",
+            "WorkerFunction",
+            "ScoringFunction",
+            "RecommendationsFunction",
+        ):
             for key, value in function_environment(
                 TEMPLATE, function, resources, parameters
             ).items():
@@ -217,10 +246,12 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         config.intake_settings.cache_clear()
         config.worker_settings.cache_clear()
         config.scoring_settings.cache_clear()
-        for app in (intake_app, worker_app, scoring_app):
+        config.recommendations_settings.cache_clear()
+        apps = (intake_app, worker_app, scoring_app, recommendations_app)
+        for app in apps:
             app.deps.cache_clear()
         yield Stack(dynamodb, sqs, resources)
-        for app in (intake_app, worker_app, scoring_app):
+        for app in apps:
             app.deps.cache_clear()
 
 

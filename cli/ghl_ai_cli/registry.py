@@ -22,6 +22,7 @@ from typing import Any
 from ghl_ai.behaviour.features import epoch as epoch_of
 from ghl_ai.behaviour.features import model_input
 from ghl_ai_cli.datasets import Event, EventLog
+from ghl_ai_cli.recommend_training import RecommenderResult
 from ghl_ai_cli.training import TrainingResult, dump
 from ghl_models import ARTIFACTS, MANIFEST, load, metrics
 
@@ -151,3 +152,43 @@ def tenant_events(
         step(f"read {len(events):,} events of {location}")
     events.sort(key=lambda e: (e.lead, e.t))
     return EventLog(events)
+
+
+RECOMMENDER = "recommend"
+
+
+def install_recommender(
+    result: RecommenderResult, directory: Path, location: str | None
+) -> dict[str, Any]:
+    """Write the collaborative model (``recommend[--<location>].npz``) and its card, with the
+    blend, in the manifest (``ghl_models.recommender_for`` serves them)."""
+    from ghl_ai_cli.collaborative import save
+
+    name = RECOMMENDER if location is None else f"{RECOMMENDER}--{location}"
+    if directory == ARTIFACTS:
+        target, manifest_path = directory / f"{name}.npz", MANIFEST
+    else:
+        target = directory / "artifacts" / f"{name}.npz"
+        manifest_path = directory / "manifest.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save(result.model, target)
+    card = result.card
+    data = card["training_data"]
+    manifest = _manifest(manifest_path)
+    manifest["models"][name] = {
+        **card,
+        "name": name,
+        "artifact": target.name,
+        "sha256": sha256(target),
+        "version": f"{name}-{data['source'].replace(':', '-')}-{data['listings']}x"
+        f"{data['leads']}-s{card['seed']}",
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    }
+    manifest["models"] = dict(sorted(manifest["models"].items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return {
+        "model": name,
+        "artifact": str(target),
+        "installed": True,
+        "message": f"installed {target}",
+    }

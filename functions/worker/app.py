@@ -37,7 +37,15 @@ from ghl_ai.conversation.engine import ConversationEngine, Outcome
 from ghl_ai.conversation.model import Brain
 from ghl_ai.conversation.rules import RuleBrain
 from ghl_ai.forms.processor import FormProcessor
-from ghl_ai.jobs import Identity, Job, LyrioFormJob, OutreachJob, ScoringJob, parse_job
+from ghl_ai.jobs import (
+    Identity,
+    Job,
+    LyrioFormJob,
+    MatchesJob,
+    OutreachJob,
+    ScoringJob,
+    parse_job,
+)
 from ghl_ai.leads.events import lead_key, message_of
 from ghl_ai.leads.models import LeadKey
 from ghl_ai.leads.tracker import LeadTracker
@@ -71,6 +79,9 @@ class Dependencies:
         self.scoring = (
             JobQueue(sqs, settings.scoring_queue_url) if settings.scoring_queue_url else None
         )
+        self.matches = (
+            JobQueue(sqs, settings.matches_queue_url) if settings.matches_queue_url else None
+        )
         self.tenants = TenantDirectory(settings, dynamodb)
         self.engine: ConversationEngine | None = None
         self.forms: FormProcessor | None = None
@@ -83,6 +94,7 @@ class Dependencies:
                 ghl=ghl,
                 tenants=self.tenants,
                 jobs=JobQueue(sqs, settings.jobs_queue_url),
+                matches=self.matches,
                 rules=RuleBrain(),
                 claude=claude_brain(settings),
             )
@@ -139,6 +151,21 @@ class Dependencies:
         )
         self.scoring.send(job.model_dump_json())
 
+    def _request_matches(self, job_id: str, key: LeadKey, tag: str) -> Outcome:
+        """A GHL workflow added the matches tag: the RecommendationsFunction texts the lead its
+        top listing matches (its own guardrails, quiet hours and no-repeat rule apply there)."""
+        if self.matches is None:
+            return Outcome("skipped", "no matches queue")
+        job = MatchesJob(
+            id=f"tag:{job_id}",
+            received_at=utcnow(),
+            location_id=key.location_id,
+            contact_id=key.contact_id,
+            reason="matches_tag",
+        )
+        self.matches.send(job.model_dump_json())
+        return Outcome("queued", f"top matches requested (tag {tag})")
+
     def _converse(self, job: AnyJob) -> Outcome:
         engine = self.engine
         if engine is None:
@@ -162,9 +189,11 @@ class Dependencies:
         if event.type == "ContactCreate":
             return engine.start(contact, "contact_created")
         tags = {str(t).lower() for t in event.payload.get("tags") or []}
-        activation = self.tenants.profile(contact.location_id).activation_tag
-        if event.type in ("WorkflowWebhook", "ContactTagUpdate") and activation in tags:
+        profile = self.tenants.profile(contact.location_id)
+        if event.type in ("WorkflowWebhook", "ContactTagUpdate") and profile.activation_tag in tags:
             return engine.start(contact, "activation_tag")
+        if event.type in ("WorkflowWebhook", "ContactTagUpdate") and profile.matches_tag in tags:
+            return self._request_matches(job.id, contact, profile.matches_tag)
         return Outcome("skipped", f"nothing to say on {event.type}")
 
 

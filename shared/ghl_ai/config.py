@@ -71,6 +71,14 @@ class TenantSettings(_Settings):
     stage_qualified: str = "Qualified"
     activation_tag: str = "needs qualifying"
     bot_off_tag: str = "ai-off"
+    #: The agent's listing page, for the links "send top matches" texts: ``{listingKey}``
+    #: (and ``{city}``, ``{postalCode}``) are filled in, e.g.
+    #: ``https://www.example-realty.com/homes/{listingKey}``. Empty: addresses without links.
+    listing_url_template: str = ""
+    #: Recommend ``Coming Soon`` listings besides ``Active`` ones.
+    recommend_coming_soon: bool = False
+    #: Tag that makes the system text the lead its top listing matches (a GHL workflow adds it).
+    matches_tag: str = "send matches"
 
 
 class IntakeSettings(TenantSettings):
@@ -102,6 +110,9 @@ class WorkerSettings(TenantSettings):
     jobs_queue_url: str
     #: Where the worker asks for a lead to be rescored (after a message, a form, a GHL event).
     scoring_queue_url: str | None = None
+    #: Where the worker asks for a lead's top listing matches to be texted (the matches tag,
+    #: a buyer just qualified); absent: never.
+    matches_queue_url: str | None = None
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
     #: Absent: the rule-based qualifier answers every lead.
@@ -117,6 +128,25 @@ class ScoringSettings(TenantSettings):
     outbox_table: str
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
+
+
+class RecommendationsSettings(TenantSettings):
+    leads_table: str
+    events_table: str
+    listings_table: str
+    messages_table: str
+    outbox_table: str
+    #: Where "send top matches" jobs wait (their held retries during quiet hours too).
+    matches_queue_url: str
+    ghl_api_base_url: str = GHL_API_BASE_URL
+    ghl_api_token: SecretStr | None = None
+    #: How long a container keeps a location's catalogue before reading it again.
+    catalogue_ttl_seconds: int = Field(default=300, ge=0)
+
+
+@lru_cache(maxsize=1)
+def recommendations_settings() -> RecommendationsSettings:
+    return RecommendationsSettings.load()  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)

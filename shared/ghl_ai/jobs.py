@@ -9,6 +9,9 @@
 
 Each job's ``id`` is its idempotency key in the worker.
 
+On the matches queue, :class:`MatchesJob`: text a lead its top listing matches (the
+RecommendationsFunction; a GHL workflow's tag, the conversation once a buyer is qualified).
+
 On the scoring queue, :class:`ScoringJob`: leads whose behaviour changed (new website events,
 a message, a form, a GHL event) and visitors identified, for the ScoringFunction.
 """
@@ -81,6 +84,23 @@ class ScoringJob(BaseModel):
     visitors: list[str] = Field(default_factory=list)
     identities: list[Identity] = Field(default_factory=list)
     reason: str = "events"
+
+
+class MatchesJob(BaseModel):
+    """Send this lead its top listing matches by SMS. ``id`` names the send: a redelivered or
+    held-and-requeued job with the same id never texts twice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["send_matches"] = "send_matches"
+    received_at: datetime
+    location_id: str
+    contact_id: str
+    #: How many listings the text carries at most.
+    k: int = Field(default=3, ge=1, le=5)
+    #: Why: matches_tag | qualified | workflow | manual
+    reason: str = "manual"
 
 
 AnyJob = Annotated[Job | LyrioFormJob | OutreachJob, Field(discriminator="kind")]

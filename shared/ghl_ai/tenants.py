@@ -38,6 +38,9 @@ _PROFILE_ATTRIBUTES = {
     "activationTag": "activation_tag",
     "botOffTag": "bot_off_tag",
     "alertRules": "alert_rules",
+    "listingUrlTemplate": "listing_url_template",
+    "recommendComingSoon": "recommend_coming_soon",
+    "matchesTag": "matches_tag",
 }
 
 
@@ -59,6 +62,10 @@ class TenantProfile:
     bot_off_tag: str
     #: Behaviour-alert overrides (a mapping, or its JSON text): see ghl_ai.scoring.alerts.
     alert_rules: Any = ""
+    #: Recommendations: the listing-page URL template, Coming Soon listings, the matches tag.
+    listing_url_template: str = ""
+    recommend_coming_soon: bool = False
+    matches_tag: str = "send matches"
 
     @classmethod
     def build(cls, location_id: str, values: dict[str, Any]) -> TenantProfile:
@@ -84,7 +91,16 @@ class TenantProfile:
             activation_tag=str(values["activation_tag"]).lower(),
             bot_off_tag=str(values["bot_off_tag"]).lower(),
             alert_rules=values.get("alert_rules") or "",
+            listing_url_template=str(values.get("listing_url_template") or ""),
+            recommend_coming_soon=_flag(values.get("recommend_coming_soon")),
+            matches_tag=str(values.get("matches_tag") or "send matches").lower(),
         )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def digest(secret: str) -> str:

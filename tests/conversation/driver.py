@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from functions.recommendations import app as recommendations_app
 from functions.scoring import app as scoring_app
 from functions.worker import app as worker_app
 from ghl_ai import config
@@ -147,7 +148,9 @@ def configure(
         monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     config.worker_settings.cache_clear()
     config.scoring_settings.cache_clear()
+    config.recommendations_settings.cache_clear()
     worker_app.deps.cache_clear()
+    recommendations_app.deps.cache_clear()
     scoring_app.deps.cache_clear()
 
 

@@ -16,10 +16,12 @@ def test_the_defaults_cover_the_rules_agents_know() -> None:
         "property_saved",
         "tour_requested",
         "valuation_requested",
+        "price_drop",
     }
     assert rules_for("") == DEFAULT_RULES
     assert all(r.tag == "alert-" + r.name.replace("_", "-") for r in DEFAULT_RULES.values())
-    assert all(r.cooldown_hours == 24 and r.task == "task" for r in DEFAULT_RULES.values())
+    assert all(r.task == "task" for r in DEFAULT_RULES.values())
+    assert {r.name for r in DEFAULT_RULES.values() if r.cooldown_hours != 24} == {"price_drop"}
 
 
 def test_overrides_change_only_what_they_name() -> None:
@@ -54,3 +56,30 @@ def test_bad_settings_are_refused_naming_the_rule_and_the_key(settings: str, mes
 
 def test_a_tenants_item_map_works_as_well_as_json() -> None:
     assert rules_for({"binge_browsing": {"threshold": 8}})["binge_browsing"].threshold == 8
+
+
+def test_a_price_drop_in_the_stream_fires_for_48_hours_naming_the_listing_and_the_cut() -> None:
+    from ghl_ai.behaviour.features import INDEX, StreamBuilder, compute
+    from ghl_ai.scoring.alerts import evaluate
+
+    now = 1_790_000_000.0
+    builder = StreamBuilder()
+    builder.add(now - 5 * 86400, "property_save", "CR-1", data={"price": 815_000})
+    builder.add(now - 3600, "listing_price_drop", "CR-1", value=25_000, data={"price": 790_000})
+    stream = builder.build()
+    features, context = compute(stream, now)
+
+    fired = [a for a in evaluate(DEFAULT_RULES, stream, features, context, now)]
+    drops = [a for a in fired if a.rule.name == "price_drop"]
+    assert len(drops) == 1
+    assert drops[0].detail == "listing CR-1, now $790k ($25k less)"
+    later = now + 3 * 86400
+    features, context = compute(stream, later)
+    assert not [
+        a
+        for a in evaluate(DEFAULT_RULES, stream, features, context, later)
+        if a.rule.name == "price_drop"
+    ]
+    # The drop is the catalogue's news, not the lead doing something: recency is the save's.
+    features, _ = compute(stream, now)
+    assert features[INDEX["days_since_last_event"]] == pytest.approx(5.0)

@@ -82,23 +82,42 @@ def test_gbm_trees_send_missing_values_where_scikit_learn_does(design) -> None: 
 
 def test_the_manifest_describes_the_artifacts_that_ship() -> None:
     card = manifest()
-    files = sorted(p.name for p in ARTIFACTS.glob("*.json"))
+    files = sorted(p.name for p in ARTIFACTS.iterdir() if p.suffix in (".json", ".npz"))
     assert files and sorted(m["artifact"] for m in card["models"].values()) == files
+    for key in ("training_data", "seed", "metrics", "libraries", "created"):
+        assert all(key in entry for entry in card["models"].values()), key
     for name, entry in card["models"].items():
         path = ARTIFACTS / entry["artifact"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        if name.split("--")[0] == "recommend":
+            continue
         model = load(path.stem)
         assert model.name == name.split("--")[0]
         assert model.version == entry["version"]
         assert entry["features"] == model.features == list(NAMES)
         assert entry["catalogue_hash"] == model.catalogue_hash == catalogue_hash()
-        for key in ("training_data", "seed", "metrics", "libraries", "created"):
-            assert key in entry, key
         data = entry["training_data"]
         assert data["held_out"]["rows"] > 0 and len(data["date_range"]) == 2
         held, base = entry["metrics"]["held_out"], entry["metrics"]["baseline"]
         assert 0.5 < held["auc"] <= 1 and held["auc"] > base["auc"]
         assert set(entry["libraries"]) >= {"numpy", "scikit-learn"}
+
+
+def test_the_shipped_recommender_knows_the_demo_catalogue_and_beats_its_baselines() -> None:
+    from ghl_models import recommender_for
+    from local.demo_data import LISTINGS
+
+    found = recommender_for("any-location")
+    assert found is not None
+    model, entry = found
+    assert set(LISTINGS) <= set(model.item_ids.tolist())
+    assert 0.0 <= entry["blend"] <= 1.0
+    test = entry["metrics"]["test"]
+    assert test["hybrid"]["ndcg@10"] > test["popular"]["ndcg@10"]
+    assert test["hybrid"]["ndcg@10"] >= test["content_only"]["ndcg@10"]
+    curve = entry["metrics"]["blend_validation"]
+    assert curve[str(entry["blend"])] == max(curve.values())  # the blend is the best measured
+    assert set(entry["libraries"]) >= {"numpy", "scipy"}
 
 
 def test_training_twice_from_a_seed_gives_byte_identical_artifacts(

@@ -10,7 +10,12 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from pydantic_settings import BaseSettings
 
-from ghl_ai.config import IntakeSettings, ScoringSettings, WorkerSettings
+from ghl_ai.config import (
+    IntakeSettings,
+    RecommendationsSettings,
+    ScoringSettings,
+    WorkerSettings,
+)
 from local.template import (
     ROOT,
     functions,
@@ -27,6 +32,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "IntakeFunction": IntakeSettings,
     "WorkerFunction": WorkerSettings,
     "ScoringFunction": ScoringSettings,
+    "RecommendationsFunction": RecommendationsSettings,
 }
 
 
@@ -104,6 +110,7 @@ def test_the_intake_may_send_to_the_queue_it_is_configured_with() -> None:
 def test_the_sqs_consumers_report_partial_failures_and_park_failures_in_a_dlq() -> None:
     sources = sqs_event_sources(TEMPLATE)
     assert sorted((s.function, s.queue) for s in sources) == [
+        ("RecommendationsFunction", "MatchesQueue"),
         ("ScoringFunction", "ScoringQueue"),
         ("WorkerFunction", "JobsQueue"),
     ]
@@ -116,9 +123,9 @@ def test_the_sqs_consumers_report_partial_failures_and_park_failures_in_a_dlq() 
         assert RESOURCES[dlq]["Type"] == "AWS::SQS::Queue"
 
 
-def test_the_scoring_function_gets_the_model_layer_and_no_training_libraries() -> None:
-    scoring = RESOURCES["ScoringFunction"]["Properties"]
-    assert {"Ref": "ModelsLayer"} in scoring["Layers"]
+def test_the_model_serving_functions_get_the_model_layer_and_no_training_libraries() -> None:
+    for function in ("ScoringFunction", "RecommendationsFunction"):
+        assert {"Ref": "ModelsLayer"} in RESOURCES[function]["Properties"]["Layers"], function
     layer = RESOURCES["ModelsLayer"]["Properties"]
     assert layer["ContentUri"] == "layers/models/"
     requirements = (ROOT / "layers" / "models" / "requirements.txt").read_text()

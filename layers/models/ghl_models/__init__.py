@@ -9,10 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from ghl_models.inference import ARTIFACTS, Model, load
+from ghl_models.recommend import CollaborativeModel
 
 MANIFEST = Path(__file__).resolve().parent / "manifest.json"
 
-__all__ = ["ARTIFACTS", "MANIFEST", "Model", "load", "manifest", "model_for", "served"]
+__all__ = [
+    "ARTIFACTS",
+    "MANIFEST",
+    "CollaborativeModel",
+    "Model",
+    "load",
+    "manifest",
+    "model_for",
+    "recommender_for",
+    "served",
+]
 
 
 def manifest() -> dict[str, Any]:
@@ -31,4 +42,20 @@ def model_for(name: str, location_id: str) -> str:
     """The model a location is served: its own (``<name>--<locationId>``, trained on its
     events by ``ghl-ai train ... --location``) when the layer ships one, else ``name``."""
     own = f"{name}--{location_id}"
-    return own if (ARTIFACTS / f"{own}.json").is_file() else name
+    return own if any(ARTIFACTS.glob(f"{own}.*")) else name
+
+
+@lru_cache(maxsize=64)
+def _collaborative(artifact: str) -> CollaborativeModel:
+    return CollaborativeModel.load(ARTIFACTS / artifact)
+
+
+def recommender_for(location_id: str) -> tuple[CollaborativeModel, dict[str, Any]] | None:
+    """The collaborative recommender a location is served (its own ``recommend--<location>``
+    once retrained, else the layer's ``recommend``) with its manifest card (``version``,
+    ``blend``), loaded once per container; None when the layer ships none."""
+    cards = manifest()["models"]
+    card = cards.get(model_for("recommend", location_id)) or cards.get("recommend")
+    if not card or not (ARTIFACTS / str(card["artifact"])).is_file():
+        return None
+    return _collaborative(str(card["artifact"])), card

@@ -66,3 +66,39 @@ def roc_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     tpr = np.r_[0.0, tp / max(int(y.sum()), 1)]
     fpr = np.r_[0.0, fp / max(int((~y).sum()), 1)]
     return fpr, tpr
+
+
+# -- ranking (recommendations): binary relevance over a top-k list per lead ------------------
+
+
+def precision_at_k(hits: np.ndarray, k: int) -> np.ndarray:
+    """Per lead: relevant items among its top ``k`` / ``k`` (``hits``: leads × k, bool)."""
+    return np.asarray(hits, dtype=bool)[:, :k].sum(axis=1) / float(k)
+
+
+def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per lead: relevant items among its top ``k`` / all its relevant items (the standard
+    definition; a lead with more than ``k`` relevant items cannot reach 1)."""
+    found = np.asarray(hits, dtype=bool)[:, :k].sum(axis=1)
+    return found / np.maximum(np.asarray(n_relevant, dtype=np.float64), 1.0)
+
+
+def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Per lead: DCG of its top ``k`` (a hit at rank r counts 1 / log2(r + 1)) over the DCG of
+    a perfect list (its min(k, relevant) items first)."""
+    hits = np.asarray(hits, dtype=bool)[:, :k]
+    discount = 1.0 / np.log2(np.arange(2, hits.shape[1] + 2))
+    ideal = np.concatenate([[0.0], np.cumsum(discount)])
+    best = ideal[np.minimum(np.asarray(n_relevant, dtype=np.int64), hits.shape[1])]
+    return (hits @ discount) / np.where(best > 0, best, 1.0)
+
+
+def ranking_metrics(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> dict[str, float]:
+    """Means over leads: ``precision@k``, ``recall@k``, ``ndcg@k`` (named with the given k)."""
+    if len(hits) == 0:
+        return {f"precision@{k}": 0.0, f"recall@{k}": 0.0, f"ndcg@{k}": 0.0}
+    return {
+        f"precision@{k}": float(precision_at_k(hits, k).mean()),
+        f"recall@{k}": float(recall_at_k(hits, n_relevant, k).mean()),
+        f"ndcg@{k}": float(ndcg_at_k(hits, n_relevant, k).mean()),
+    }

@@ -7,12 +7,13 @@ Tables (template.yaml):
 - webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay)
 - outbox     PK id, TTL expiresAt                              — one item per side effect
 - visitors   PK locationId, SK visitorId                       — website visitor → contact
+- listings   PK locationId, SK listingKey                      — the location's catalogue
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ghl_ai.leads.models import BehaviourEvent, LeadChanges, LeadKey, Message
+from ghl_ai.listings.models import Listing
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -252,6 +254,10 @@ class BehaviourEventStore(_Table):
                 "eventId": event.event_id,
                 "source": event.source,
                 "propertyId": event.property_id,
+                # The byProperty index: who interacted with a listing (price-drop alerts).
+                "propertyKey": f"{event.lead.location_id}#{event.property_id}"
+                if event.property_id
+                else None,
                 "value": event.value,
                 "data": event.data or None,
             }
@@ -344,6 +350,26 @@ class BehaviourEventStore(_Table):
 
     def delete_lead(self, key: LeadKey) -> int:
         return self._delete_partition("lead", key.partition, "sk")
+
+    def interest_in(self, location_id: str, property_id: str) -> dict[str, dict[str, int]]:
+        """Contact → event type → count, for every identified lead with events on the listing
+        (the byProperty index; anonymous visitors left out)."""
+        found: dict[str, dict[str, int]] = {}
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            IndexName="byProperty",
+            KeyConditionExpression="propertyKey = :p",
+            ExpressionAttributeValues={":p": {"S": f"{location_id}#{property_id}"}},
+        ):
+            for item in page.get("Items", []):
+                contact = item.get("contactId", {}).get("S", "")
+                if not contact or contact.startswith("visitor:"):
+                    continue
+                kind = item.get("type", {}).get("S", "")
+                counts = found.setdefault(contact, {})
+                counts[kind] = counts.get(kind, 0) + 1
+        return found
 
 
 class VisitorStore(_Table):
@@ -492,3 +518,118 @@ class OutboxStore(_Table):
             TableName=self.name, Key={"id": {"S": effect_id}}, ConsistentRead=True
         )
         return from_item(response["Item"]) if "Item" in response else None
+
+
+class ListingStore(_Table):
+    """The location's listings catalogue, one item per listing (``listingKey`` within
+    ``locationId``): the listing's own attributes (:meth:`Listing.to_state`) plus
+    ``contentHash``, ``importedAt`` (first import), ``updatedAt`` (last change of content),
+    and ``priceChangedAt`` / ``previousPrice`` once the ListPrice changed."""
+
+    #: BatchGetItem takes up to 100 keys, BatchWriteItem 25 requests.
+    GET_BATCH = 100
+    WRITE_BATCH = 25
+
+    @staticmethod
+    def _key(location_id: str, listing_key: str) -> dict[str, Any]:
+        return {"locationId": {"S": location_id}, "listingKey": {"S": listing_key}}
+
+    def _items(self, location_id: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored items of ``keys`` (plain values), by listing key; absent ones left out."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), self.GET_BATCH):
+            pending: dict[str, Any] = {
+                self.name: {
+                    "Keys": [
+                        self._key(location_id, k) for k in unique[start : start + self.GET_BATCH]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.name, []):
+                    plain = from_item(item)
+                    found[str(plain["listingKey"])] = plain
+                pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def upsert_many(
+        self, location_id: str, listings: list[Listing], now: datetime
+    ) -> list[tuple[str, Listing | None]]:
+        """Store ``listings`` (distinct keys): per listing ``added`` | ``updated`` |
+        ``unchanged`` and the version stored before (None when added). Only added and
+        updated listings are written; an unchanged one (same content hash) is not."""
+        keys = [listing.listing_key for listing in listings]
+        if len(set(keys)) != len(keys):
+            raise ValueError("upsert_many: the same listing key twice in one batch")
+        stored = self._items(location_id, keys)
+        outcomes: list[tuple[str, Listing | None]] = []
+        puts: list[dict[str, Any]] = []
+        for listing in listings:
+            digest = listing.content_hash()
+            old = stored.get(listing.listing_key, {})
+            previous = Listing.from_state(old) if old else None
+            if previous is not None and (old.get("contentHash") or previous.content_hash()) == (
+                digest
+            ):
+                outcomes.append(("unchanged", previous))
+                continue
+            item: dict[str, Any] = {
+                **listing.to_state(),
+                "locationId": location_id,
+                "contentHash": digest,
+                "importedAt": old.get("importedAt") or now,
+                "updatedAt": now,
+                "priceChangedAt": old.get("priceChangedAt"),
+                "previousPrice": old.get("previousPrice"),
+            }
+            if previous is not None and previous.price != listing.price:
+                item["priceChangedAt"] = now
+                item["previousPrice"] = previous.price
+            puts.append({"PutRequest": {"Item": to_item(item)}})
+            outcomes.append(("added" if previous is None else "updated", previous))
+        for start in range(0, len(puts), self.WRITE_BATCH):
+            self._batch_write(puts[start : start + self.WRITE_BATCH])
+        return outcomes
+
+    def get(self, location_id: str, listing_key: str) -> Listing | None:
+        response = self._client.get_item(
+            TableName=self.name, Key=self._key(location_id, listing_key), ConsistentRead=True
+        )
+        return Listing.from_state(from_item(response["Item"])) if "Item" in response else None
+
+    def get_many(self, location_id: str, keys: Sequence[str]) -> dict[str, Listing]:
+        """The stored listings of ``keys``, by key (keys not in the catalogue left out)."""
+        return {
+            key: Listing.from_state(item) for key, item in self._items(location_id, keys).items()
+        }
+
+    def for_location(
+        self, location_id: str, statuses: Collection[str] | None = None
+    ) -> Iterator[Listing]:
+        """Every listing of the location (in listing-key order, every page), only those in
+        ``statuses`` when given."""
+        if statuses is not None and not statuses:
+            return
+        names = {"#pk": "locationId"}
+        values: dict[str, Any] = {":pk": {"S": location_id}}
+        extra: dict[str, Any] = {}
+        if statuses is not None:
+            names["#status"] = "status"
+            placeholders = []
+            for i, status in enumerate(sorted(statuses)):
+                values[f":s{i}"] = {"S": status}
+                placeholders.append(f":s{i}")
+            extra["FilterExpression"] = f"#status IN ({', '.join(placeholders)})"
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            **extra,
+        ):
+            for item in page.get("Items", []):
+                yield Listing.from_state(from_item(item))

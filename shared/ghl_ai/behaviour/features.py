@@ -52,6 +52,7 @@ KINDS: tuple[str, ...] = (
     "opportunity_status",
     "lead_created",
     "workflow_trigger",
+    "listing_price_drop",
 )
 _K = {name: code for code, name in enumerate(KINDS)}
 #: Types that are not the lead doing something: us writing to it, GHL's bookkeeping.
@@ -62,6 +63,8 @@ _NOT_ENGAGEMENT = (
     "opportunity_status",
     "lead_created",
     "workflow_trigger",
+    # The catalogue's news about a listing the lead follows (ghl_ai/listings/price_drops.py).
+    "listing_price_drop",
 )
 ENGAGEMENT = tuple(code for code, name in enumerate(KINDS) if name not in _NOT_ENGAGEMENT)
 #: Types that make up a visit (sessions): the website, email clicks and forms.

@@ -40,6 +40,7 @@ from ghl_ai.conversation.model import (
     HistoryLine,
     Turn,
 )
+from ghl_ai.conversation.outbound import Outbound
 from ghl_ai.conversation.qualification import (
     describe,
     is_qualified,
@@ -50,9 +51,8 @@ from ghl_ai.conversation.qualification import (
 )
 from ghl_ai.conversation.rules import handoff_reply
 from ghl_ai.conversation.writeback import HANDOFF_TAG, OPTED_OUT_TAG, GhlWriteBack
-from ghl_ai.errors import GhlApiError
-from ghl_ai.jobs import OutreachJob
-from ghl_ai.leads.models import LeadChanges, LeadKey, Message, lead_name, sms_blocked
+from ghl_ai.jobs import MatchesJob, OutreachJob
+from ghl_ai.leads.models import LeadChanges, LeadKey, Message, lead_name
 from ghl_ai.observability import logger
 from ghl_ai.tenants import TenantDirectory, TenantProfile
 from ghl_ai.webhooks.events import utcnow
@@ -61,13 +61,15 @@ from ghl_ai.webhooks.events import utcnow
 REPLY_CHANNELS = frozenset({"SMS"})
 OPT_IN_REPLY = "You're opted back in. Reply STOP at any time to opt out."
 _MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit
+#: A buyer who just qualified gets its top matches this long after our reply.
+MATCHES_DELAY_SECONDS = 120
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What the engine did with one message or outreach (logged, asserted by tests)."""
 
-    action: str  # replied | skipped | held | opted_out | opted_in | handed_off
+    action: str  # replied | skipped | held | queued | opted_out | opted_in | handed_off
     reason: str = ""
     reply: str | None = None
     temperature: str | None = None
@@ -86,6 +88,7 @@ class ConversationEngine:
         tenants: TenantDirectory,
         jobs: JobQueue,
         rules: Brain,
+        matches: JobQueue | None = None,
         claude: Brain | None = None,
         writeback: GhlWriteBack | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -96,10 +99,15 @@ class ConversationEngine:
         self._ghl = ghl
         self._tenants = tenants
         self._jobs = jobs
+        self._matches = matches
         self._rules = rules
         self._claude = claude
         self._writeback = writeback or GhlWriteBack(ghl)
         self._clock = clock
+        self._outbound = Outbound(leads=leads, outbox=outbox, ghl=ghl, clock=clock)
+        self._lead = self._outbound.lead
+        self._gate = self._outbound.gate
+        self._send = self._outbound.send
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -257,6 +265,8 @@ class ConversationEngine:
             changes.set_if_absent["firstOutboundAt"] = now
         if qualified:
             changes.set_if_absent["qualifiedAt"] = now
+            if not lead.get("qualifiedAt") and not handoff:
+                self._request_matches(key, intent, now)
         if handoff:
             changes.set["handedOff"] = True
             changes.set["handedOffAt"] = now
@@ -282,6 +292,20 @@ class ConversationEngine:
             source=decision.source,
         )
 
+    def _request_matches(self, key: LeadKey, intent: str | None, now: datetime) -> None:
+        """A buyer just qualified: text its top listing matches a little after our last reply
+        (the RecommendationsFunction; nothing when no listing fits)."""
+        if self._matches is None or intent not in ("buy", "both", "invest"):
+            return
+        job = MatchesJob(
+            id=f"qualified:{key.contact_id}",
+            received_at=now,
+            location_id=key.location_id,
+            contact_id=key.contact_id,
+            reason="qualified",
+        )
+        self._matches.send(job.model_dump_json(), delay_seconds=MATCHES_DELAY_SECONDS)
+
     def _decide(self, turn: Turn) -> Decision:
         if self._claude is not None:
             try:
@@ -292,43 +316,6 @@ class ConversationEngine:
                     extra={"error_type": type(exc).__name__},
                 )
         return self._rules.decide(turn)
-
-    def _send(self, key: LeadKey, effect_id: str, claim: dict[str, Any], body: str) -> bool:
-        """Send the claimed reply unless it was sent already. True when it is (now) sent."""
-        status = claim.get("status")
-        if status in ("done", "uncertain"):
-            return True
-        if status == "failed":
-            return False
-        try:
-            result = self._ghl.send_message(key.contact_id, body, "SMS")
-        except GhlApiError as exc:
-            if exc.maybe_done:
-                # GHL may have sent it (a plain 500, a lost answer): sending again could text
-                # the lead twice. Count it as sent and let the agent see the alarm.
-                logger.error(
-                    "GHL may or may not have sent the reply; not resending",
-                    extra={"status": exc.status, "contact_id": key.contact_id},
-                )
-                self._outbox.finish(effect_id, "uncertain", error=exc.status)
-                return True
-            if exc.retryable:
-                # GHL did not take it (429 / 502-504 / no connection): the claim stays pending
-                # with the same text and the job is retried.
-                raise
-            logger.error(
-                "GHL refused the reply",
-                extra={"status": exc.status, "contact_id": key.contact_id},
-            )
-            self._outbox.finish(effect_id, "failed", error=exc.status)
-            return False
-        claim["messageId"] = result.get("messageId")
-        self._outbox.finish(
-            effect_id, "done", messageId=result.get("messageId"), sentAt=self._clock()
-        )
-        return True
-
-    # -- write-back --------------------------------------------------------------------------
 
     def _write_back(
         self,
@@ -417,65 +404,7 @@ class ConversationEngine:
         sent = self._send(key, effect_id, claim, OPT_IN_REPLY)
         return Outcome("opted_in", reply=OPT_IN_REPLY if sent else None)
 
-    def _gate(self, lead: dict[str, Any], profile: TenantProfile) -> str | None:
-        """Why the AI must not write to this lead now, or None."""
-        if lead.get("ghlMissing"):
-            return "contact not found in GHL"
-        if lead.get("optedOut"):
-            return "opted out"
-        if sms_blocked(lead, "SMS"):
-            return "DND for SMS"
-        if profile.bot_off_tag in {str(t).lower() for t in lead.get("tags") or []}:
-            return f"tag {profile.bot_off_tag}"
-        if lead.get("handedOff"):
-            return "handed off to the agent"
-        human = lead.get("lastHumanOutboundAt")
-        if human and profile.human_pause_minutes:
-            at = datetime.fromisoformat(str(human).replace("Z", "+00:00"))
-            if self._clock() - at < timedelta(minutes=profile.human_pause_minutes):
-                return "a human is in the conversation"
-        return None
-
     # -- state -------------------------------------------------------------------------------
-
-    def _lead(self, key: LeadKey) -> dict[str, Any]:
-        """The lead's record, completed from GHL the first time we work it (name, phone, tags,
-        DND, time zone)."""
-        lead = self._leads.get(key) or {}
-        if lead.get("ghlSyncedAt"):
-            return lead
-        try:
-            contact = self._ghl.get_contact(key.contact_id)
-        except GhlApiError as exc:
-            if exc.status not in (400, 404):
-                raise
-            return {**lead, "ghlMissing": True}
-        changes = LeadChanges(set={"ghlSyncedAt": self._clock()})
-        for ours, theirs in (
-            ("firstName", "firstName"),
-            ("lastName", "lastName"),
-            ("name", "contactName"),
-            ("phone", "phone"),
-            ("email", "email"),
-            ("timezone", "timezone"),
-        ):
-            if contact.get(theirs) and not lead.get(ours):
-                changes.set[ours] = contact[theirs]
-        tags = sorted(
-            {str(t).lower() for t in contact.get("tags") or []} | set(lead.get("tags") or [])
-        )
-        changes.set["tags"] = tags
-        if "dnd" in contact:
-            changes.set["dnd"] = bool(contact["dnd"])
-        if isinstance(contact.get("dndSettings"), dict):
-            channels = {
-                ch: str((spec or {}).get("status", "")).lower()
-                for ch, spec in contact["dndSettings"].items()
-                if isinstance(spec, dict)
-            }
-            changes.set["dndChannels"] = {**channels, **(lead.get("dndChannels") or {})}
-        self._leads.apply(key, changes)
-        return self._leads.get(key) or {}
 
     def _history(self, key: LeadKey, lead: dict[str, Any], exclude: str) -> list[HistoryLine]:
         rows = [r for r in self._messages.recent(key, 20) if r.get("messageId") != exclude]

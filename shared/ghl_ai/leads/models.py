@@ -25,12 +25,12 @@ class LeadKey:
 @dataclass
 class LeadChanges:
     """A partial update of a lead record: attributes to set, to set only when absent, counters
-    to increment. Applying it is idempotent except for ``increments``, which the worker guards
-    with a per-job idempotency record."""
+    to increment (or strings to add to a string set). Applying it is idempotent except for
+    counter increments, which the worker guards with a per-job idempotency record."""
 
     set: dict[str, Any] = field(default_factory=dict)
     set_if_absent: dict[str, Any] = field(default_factory=dict)
-    increments: dict[str, int] = field(default_factory=dict)
+    increments: dict[str, int | frozenset[str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.set or self.set_if_absent or self.increments)

@@ -15,6 +15,10 @@ rule                       fires when (at the time of scoring)           thresho
 ``property_saved``         a listing saved in the last 24 h              1           24 h
 ``tour_requested``         a tour requested in the last 24 h             1           24 h
 ``valuation_requested``    a home valuation requested in the last 24 h   1           24 h
+``price_drop``             a listing the lead saved, or viewed twice or  -           12 h
+                           more, dropped its price in the last 48 h
+                           (``listings import`` records the drop in the
+                           lead's stream: listings/price_drops.py)
 =========================  ===========================================  ==========  =========
 
 Each rule's ``enabled``, ``threshold``, ``cooldownHours``, ``tag`` and ``task`` (``"task"``: a GHL
@@ -64,6 +68,7 @@ DEFAULT_RULES: dict[str, AlertRule] = {
         AlertRule("property_saved", "{name} saved a home {detail}", 1),
         AlertRule("tour_requested", "{name} asked for a tour {detail}", 1),
         AlertRule("valuation_requested", "{name} asked what their home is worth", 1),
+        AlertRule("price_drop", "Price drop on a home {name} follows: {detail}", 1, 12.0),
     )
 }
 for _name, _rule in DEFAULT_RULES.items():
@@ -198,4 +203,17 @@ def evaluate(
             continue
         when, listing = latest
         check(name, at - when <= DAY, str(int(when)), f"listing {listing}" if listing else "")
+    drop = _latest(stream, at, "listing_price_drop")
+    if drop is not None:
+        when, listing = drop
+        i = int(np.flatnonzero(stream.t == when)[-1])
+        cut, price = float(stream.value[i]), float(stream.price[i])
+        detail = f"listing {listing}" + (f", now {_money(price)}" if np.isfinite(price) else "")
+        if cut > 0:
+            detail += f" ({_money(cut)} less)"
+        check("price_drop", at - when <= 2 * DAY, f"{listing}:{int(when)}", detail)
     return found
+
+
+def _money(amount: float) -> str:
+    return f"${round(amount / 1000):,}k" if amount >= 1000 else f"${round(amount):,}"

@@ -1,0 +1,127 @@
+"""What every proactive or reply SMS shares, whoever sends it (the conversation, "send top
+matches"): the lead's record completed from GHL the first time we work it, the gates that
+forbid writing to it now, and the exactly-once send of a message claimed in the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from ghl_ai.adapters.dynamo import LeadStore, OutboxStore
+from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.errors import GhlApiError
+from ghl_ai.leads.models import LeadChanges, LeadKey, sms_blocked
+from ghl_ai.observability import logger
+from ghl_ai.tenants import TenantProfile
+from ghl_ai.webhooks.events import utcnow
+
+
+class Outbound:
+    def __init__(
+        self,
+        *,
+        leads: LeadStore,
+        outbox: OutboxStore,
+        ghl: GhlClient,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._leads = leads
+        self._outbox = outbox
+        self._ghl = ghl
+        self._clock = clock
+
+    def lead(self, key: LeadKey) -> dict[str, Any]:
+        """The lead's record, completed from GHL the first time we work it (name, phone, tags,
+        DND, time zone)."""
+        lead = self._leads.get(key) or {}
+        if lead.get("ghlSyncedAt"):
+            return lead
+        try:
+            contact = self._ghl.get_contact(key.contact_id)
+        except GhlApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+            return {**lead, "ghlMissing": True}
+        changes = LeadChanges(set={"ghlSyncedAt": self._clock()})
+        for ours, theirs in (
+            ("firstName", "firstName"),
+            ("lastName", "lastName"),
+            ("name", "contactName"),
+            ("phone", "phone"),
+            ("email", "email"),
+            ("timezone", "timezone"),
+        ):
+            if contact.get(theirs) and not lead.get(ours):
+                changes.set[ours] = contact[theirs]
+        tags = sorted(
+            {str(t).lower() for t in contact.get("tags") or []} | set(lead.get("tags") or [])
+        )
+        changes.set["tags"] = tags
+        if "dnd" in contact:
+            changes.set["dnd"] = bool(contact["dnd"])
+        if isinstance(contact.get("dndSettings"), dict):
+            channels = {
+                ch: str((spec or {}).get("status", "")).lower()
+                for ch, spec in contact["dndSettings"].items()
+                if isinstance(spec, dict)
+            }
+            changes.set["dndChannels"] = {**channels, **(lead.get("dndChannels") or {})}
+        self._leads.apply(key, changes)
+        return self._leads.get(key) or {}
+
+    def gate(self, lead: dict[str, Any], profile: TenantProfile) -> str | None:
+        """Why the AI must not write to this lead now, or None."""
+        if lead.get("ghlMissing"):
+            return "contact not found in GHL"
+        if lead.get("optedOut"):
+            return "opted out"
+        if sms_blocked(lead, "SMS"):
+            return "DND for SMS"
+        if profile.bot_off_tag in {str(t).lower() for t in lead.get("tags") or []}:
+            return f"tag {profile.bot_off_tag}"
+        if lead.get("handedOff"):
+            return "handed off to the agent"
+        human = lead.get("lastHumanOutboundAt")
+        if human and profile.human_pause_minutes:
+            at = datetime.fromisoformat(str(human).replace("Z", "+00:00"))
+            if self._clock() - at < timedelta(minutes=profile.human_pause_minutes):
+                return "a human is in the conversation"
+        return None
+
+    def send(self, key: LeadKey, effect_id: str, claim: dict[str, Any], body: str) -> bool:
+        """Send the claimed reply unless it was sent already. True when it is (now) sent."""
+        status = claim.get("status")
+        if status in ("done", "uncertain"):
+            return True
+        if status == "failed":
+            return False
+        try:
+            result = self._ghl.send_message(key.contact_id, body, "SMS")
+        except GhlApiError as exc:
+            if exc.maybe_done:
+                # GHL may have sent it (a plain 500, a lost answer): sending again could text
+                # the lead twice. Count it as sent and let the agent see the alarm.
+                logger.error(
+                    "GHL may or may not have sent the reply; not resending",
+                    extra={"status": exc.status, "contact_id": key.contact_id},
+                )
+                self._outbox.finish(effect_id, "uncertain", error=exc.status)
+                return True
+            if exc.retryable:
+                # GHL did not take it (429 / 502-504 / no connection): the claim stays pending
+                # with the same text and the job is retried.
+                raise
+            logger.error(
+                "GHL refused the reply",
+                extra={"status": exc.status, "contact_id": key.contact_id},
+            )
+            self._outbox.finish(effect_id, "failed", error=exc.status)
+            return False
+        claim["messageId"] = result.get("messageId")
+        self._outbox.finish(
+            effect_id, "done", messageId=result.get("messageId"), sentAt=self._clock()
+        )
+        return True
+
+    # -- write-back --------------------------------------------------------------------------
