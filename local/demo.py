@@ -15,7 +15,8 @@ The story: a new lead in GHL, through the samples in events/ (every GHL event sh
 texts, emails, a call, an appointment, DND, a workflow action, deletion); a repeated delivery,
 a tampered and a malformed one; someone GHL has never seen texting in; a lead where it is night
 (held for quiet hours); a lead qualified turn by turn; a website form; a poison job parked in
-the DLQ; and a lead browsing the website while its score rises.
+the DLQ; a lead browsing the website while its score rises; and a lead's home matches from its
+form alone, then after it browses, then texted when a GHL workflow adds the matches tag.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def explain(
         return f"handed off to the agent (a call task is in GHL){said}"
     if action == "held":
         return "held " + _until(reason, timezone) + " (quiet hours; the first message waits)"
+    if action == "queued":
+        return f"queued: {reason} — the RecommendationsFunction sends it"
     if action == "opted_out":
         return "opted out: no reply; SMS DND set in GHL and tagged opted-out"
     if action == "opted_in":
@@ -259,6 +262,12 @@ class Stack:
     def lead(self, contact_id: str) -> dict[str, Any] | None:
         auth = {"Authorization": f"Bearer {devkeys.API_KEY}"}
         response = self.api.get(f"/leads/{contact_id}", headers=auth)
+        return response.json() if response.status_code == 200 else None
+
+    def recommendations(self, contact_id: str, k: int = 3) -> dict[str, Any] | None:
+        auth = {"Authorization": f"Bearer {devkeys.API_KEY}"}
+        path = f"/leads/{contact_id}/recommendations"
+        response = self.api.get(path, params={"k": k}, headers=auth)
         return response.json() if response.status_code == 200 else None
 
     # -- the GHL stand-in --------------------------------------------------------------------
@@ -739,6 +748,25 @@ NIGHT_LEADS = (
 )
 
 
+#: Where a relocating lead's phone may still be, for a text that must go out in daytime.
+DAY_ZONES = (
+    ("America/Los_Angeles", "Los Angeles"),
+    ("America/New_York", "New York"),
+    ("Europe/London", "London"),
+    ("Asia/Manila", "Manila"),
+    ("Pacific/Honolulu", "Honolulu"),
+    ("Asia/Tokyo", "Tokyo"),
+)
+
+
+def day_zone(now: datetime) -> tuple[str, str]:
+    """The first of :data:`DAY_ZONES` where it is between 09:00 and 20:00 now."""
+    for zone, city in DAY_ZONES:
+        if QUIET_START + 1 <= now.astimezone(ZoneInfo(zone)).hour < QUIET_END - 1:
+            return zone, city
+    return DAY_ZONES[0]
+
+
 def night_zone(now: datetime, start: int = QUIET_START, end: int = QUIET_END) -> tuple[str, ...]:
     """The first of :data:`NIGHT_LEADS` where it is outside [start, end) now (else the first)."""
     for lead in NIGHT_LEADS:
@@ -969,6 +997,133 @@ def _score(story: Story, run: str) -> None:
         print(f"  → {score_words(stack.lead(cid))}{busy}")
 
 
+def _matches(story: Story, run: str) -> None:
+    """A lead's listing matches: from its form alone, then as it browses, then texted."""
+    stack = story.stack
+    story.heading("a lead's home matches change as it browses, then go out by text")
+    if stack.ghl is None:
+        print("  (skipped: the stack talks to real GHL)")
+        return
+    # He is relocating: his phone keeps the time zone where it is daytime now, so the text can
+    # go out (quiet hours hold it otherwise; the quiet-hours step above shows that).
+    zone, city = day_zone(datetime.now(UTC))
+    phone = stack.fresh_phone()
+    stack.create_contact(
+        firstName="Marcus", lastName="Lee", phone=phone, timezone=zone, source="Lyrio website"
+    )
+    form = json.loads((EVENTS / "lyrio_form_json.json").read_text())
+    fields = json.loads(form["body"])
+    fields.update(
+        first_name="Marcus",
+        last_name="Lee",
+        email=f"marcus.lee+{run}@example.com",
+        phone=f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}",
+        intent="buy",
+        budget="up to $700k",
+        timeline="within 3 months",
+        message="Looking for a family home, 4 bedrooms.",
+        listing_id="",
+        source_page="https://lyrio.example.com/search",
+    )
+    headers = {k: v for k, v in form["headers"].items() if k != "content-length"}
+    posted = stack.post("/forms/lyrio", json.dumps(fields).encode(), headers)
+    print(
+        f"\n▶ Marcus Lee, relocating from {city} ({zone}), fills in the website form: buying, "
+        "up to $700k, within 3 months"
+    )
+    print(f"  POST /forms/lyrio → {posted.status} {posted.json}")
+    stack.wait_all()
+    contact = stack.contact_by_phone(phone)
+    if contact is None:
+        print("  (no contact was created: see the `make run` terminal)")
+        return
+    cid = contact["id"]
+    first = stack.recommendations(cid)
+    print(f"\n▶ GET /leads/{cid}/recommendations?k=3 (from the form alone)")
+    if first is None:
+        print("  (the recommendations route is not answering)")
+        return
+    print(matches_words(first))
+
+    # He browses 4-bed homes around Ontario and Fontana: long looks, a save.
+    browsed = ["IV26020941", "IV26019275", "IV26017733"]
+    now = datetime.now(UTC)
+    events = []
+    for i, key in enumerate(browsed):
+        at = now - timedelta(minutes=30 - 5 * i)
+        events.append(
+            {
+                "type": "property_view",
+                "timestamp": at.isoformat().replace("+00:00", "Z"),
+                "eventId": f"demo-{run}-view-{i}",
+                "visitorId": f"lv-{run}-marcus",
+                "contactId": cid,
+                "propertyId": key,
+                "dwellSeconds": 150,
+            }
+        )
+    events.append({**events[1], "type": "property_save", "eventId": f"demo-{run}-save"})
+    response = stack.api.post(
+        "/events", json={"siteKey": devkeys.SITE_KEY, "events": events}, timeout=10
+    )
+    print(
+        f"\n▶ on the website: Marcus looks at 3 homes in Ontario and Fontana ({', '.join(browsed)})"
+        " for minutes each and saves one"
+    )
+    print(f"  POST /events ({len(events)} events) → {response.status_code} {_json(response)}")
+    stack.wait_all()
+    second = stack.recommendations(cid)
+    print(f"\n▶ GET /leads/{cid}/recommendations?k=3 (after browsing)")
+    if second is not None:
+        print(matches_words(second))
+        before = [r["listingKey"] for r in first["recommendations"]]
+        after = [r["listingKey"] for r in second["recommendations"]]
+        print(f"  (changed: {before} → {after})" if before != after else "  (unchanged)")
+
+    tag = {
+        "type": "ContactTagUpdate",
+        "locationId": stack.location,
+        "id": cid,
+        "tags": ["lyrio", "website-lead", "send matches"],
+        "webhookId": f"demo-{run}-matches",
+        "timestamp": _now_iso(),
+    }
+    before_texts = len(stack.sent_to(cid))
+    story.step(
+        'A GHL workflow adds the tag "send matches" to Marcus',
+        "/webhooks/ghl",
+        json.dumps(tag).encode(),
+        contact_id=cid,
+        label="ContactTagUpdate",
+    )
+    stack.wait_all()
+    texts = stack.sent_to(cid)[before_texts:]
+    matches = [t for t in texts if "homes that fit" in t or "a home that fits" in t]
+    if matches:
+        print("  → the RecommendationsFunction texted him:")
+        for line in matches[-1].splitlines():
+            print(f"      {line}")
+    else:
+        print("  → no matches text (quiet hours in his time zone hold it: it goes at 08:00)")
+
+
+def matches_words(body: dict[str, Any]) -> str:
+    """The route's answer in a few lines: each listing with its reasons and concerns."""
+    basis = body.get("basis", {})
+    lines = [
+        f"  model {body.get('modelVersion')} (content weight {body.get('blend')}), segment "
+        f"{body.get('segment')}, from {', '.join(basis.get('stated') or ['nothing said'])} and "
+        f"{basis.get('interactions', 0)} listings browsed"
+    ]
+    for i, r in enumerate(body.get("recommendations", []), 1):
+        lines.append(
+            f"  {i}) {r['listingKey']} {r.get('city')}, ${r['price']:,.0f}, {r.get('beds')} bd "
+            f"— score {r['score']:.2f}: {'; '.join(r['reasons'])}"
+            + (f" (but: {'; '.join(r['concerns'])})" if r["concerns"] else "")
+        )
+    return "\n".join(lines)
+
+
 def bursts(sessions: list[list[dict[str, Any]]], n: int = 4) -> list[list[dict[str, Any]]]:
     """The sittings in ``n`` bursts (consecutive sittings together), oldest first."""
     size = -(-len(sessions) // n) if sessions else 1
@@ -1039,6 +1194,7 @@ def replay() -> int:
         _form(story, run)
         _poison(story)
         _score(story, run)
+        _matches(story, run)
     finally:
         stack.close()
     return 0

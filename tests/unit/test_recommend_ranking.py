@@ -185,3 +185,24 @@ def test_must_haves_are_read_from_the_remarks_and_structured_fields() -> None:
     assert index.feature("adu").tolist() == [True, False, False]
     assert index.feature("pool").tolist() == [False, False, False]
     assert index.feature("acreage").tolist() == [False, False, True]
+
+
+def test_listings_far_over_budget_are_left_out_unless_the_lead_looks_at_homes_that_pricey() -> None:
+    listings = [
+        home("L-IN", 690_000),
+        home("L-STRETCH", 760_000),  # 8.6% over: shown, with the concern
+        home("L-FAR-OVER", 850_000),  # 21% over: not shown
+        home("L-PRICEY-1", 860_000),
+        home("L-PRICEY-2", 870_000),
+    ]
+    index = CatalogueIndex.build(listings, year=2026)
+    said = Preferences(budget_max=700_000, areas=("Fontana",))
+    shown = {r.listing.listing_key for r in Ranker(index, None).rank(said, k=10)[0]}
+    assert shown == {"L-IN", "L-STRETCH"}
+
+    looks_higher = Preferences(
+        budget_max=700_000, areas=("Fontana",), history={"L-PRICEY-1": 3.0, "L-PRICEY-2": 3.0}
+    )
+    recs = Ranker(index, None).rank(looks_higher, k=10)[0]
+    far = next(r for r in recs if r.listing.listing_key == "L-FAR-OVER")
+    assert "$150k over budget" in far.concerns

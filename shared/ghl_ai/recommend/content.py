@@ -8,14 +8,15 @@ price       stated budget: 1 within it, falling to 0 at 10% over, gently lower f
             (a $300k home for a $900k budget is probably not it); else closeness (log
             ratio) to the typical price of the listings it interacted with
 location    stated area: 1 in that city / zip, else by distance to the area's centre; else
-            distance from the centre of the listings it interacted with (half at ~4 miles)
+            distance from the centre of the listings it interacted with (half at 4 miles, or
+            1.5 × the mean distance of those listings from their centre if that is wider)
 beds        stated minimum: 1 at or above, 0.35 one short, 0 more; else closeness to the
-            typical beds of its listings
+            typical beds of its listings (fewer counts three times more than more)
 baths       the same, halves allowed
 type        the home type asked for (or mostly viewed): 1 same, 0 another
 size        living area close to its listings' (log ratio)  — revealed only
 lot         lot size close to its listings' (log ratio)     — revealed only
-age         year built close to its listings'               — revealed only
+age         not older than its listings (newer is never held against a listing) — revealed
 hoa         1 with no HOA, lower as the monthly fee grows
 must-haves  the share of its must-haves the listing has (structured fields, else remarks)
 =========== =============================================================================
@@ -61,6 +62,10 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
     "investor": (4.0, 1.5, 1.0, 0.5, 2.0, 0.5, 0.5, 0.8, 1.5, 0.5),
 }
 SEGMENTS = tuple(WEIGHTS)
+
+#: A listing priced more than this share above the stated budget is not recommended at all,
+#: unless the lead itself looks at homes that expensive (then up to 5% above what it views).
+OVER_BUDGET_LIMIT = 0.10
 
 #: A reason needs a factor score this high; a concern one this low.
 REASON_AT = 0.75
@@ -238,6 +243,8 @@ class ContentMatch:
     distance_from: str | None = None  # the area name, or None: from where it searches most
     area_match: np.ndarray | None = None
     stated: frozenset[str] = frozenset()  # factors scored against what the lead said
+    #: Listings that may be recommended to this lead at all (not far over its budget).
+    within_reach: np.ndarray | None = None
 
     def explain(self, row: int) -> tuple[list[str], list[str], dict[str, float]]:
         """Reasons, concerns (plain words, best first) and the factor scores of one listing."""
@@ -316,12 +323,14 @@ class ContentMatch:
             beds = ix.beds[row]
             if p.beds_min:
                 return f"{_plural(beds, 'bed')} (you asked for {p.beds_min:g})"
-            return f"{_plural(beds, 'bed')}, unlike the homes you save"
+            if r.beds and beds < r.beds:
+                return f"{_plural(beds, 'bed')}, fewer than the homes you save"
         if name == "baths" and not np.isnan(ix.baths[row]):
             baths = ix.baths[row]
             if p.baths_min:
                 return f"{_plural(baths, 'bath')} (you asked for {p.baths_min:g})"
-            return f"{_plural(baths, 'bath')}, fewer than the homes you look at"
+            if r.baths and baths < r.baths:
+                return f"{_plural(baths, 'bath')}, fewer than the homes you look at"
         if name == "type" and ix.home_type[row] >= 0:
             words = HOME_TYPE_WORDS[HOME_TYPES[ix.home_type[row]]]
             wanted = HOME_TYPES[r.home_type] if not p.home_type else p.home_type
@@ -333,7 +342,7 @@ class ContentMatch:
             side = "smaller" if ix.lot_sqft[row] < r.lot_sqft else "larger"
             return f"a {side} lot ({ix.lot_sqft[row]:,.0f} sq ft)"
         if name == "age" and not np.isnan(ix.year_built[row]):
-            return f"built in {ix.year_built[row]:.0f}"
+            return f"built in {ix.year_built[row]:.0f}, older than the homes you view"
         if name == "hoa" and ix.hoa[row] > 0:
             return f"HOA {money(ix.hoa[row])}/mo"
         if name == "must_haves":
@@ -399,6 +408,11 @@ def match(index: CatalogueIndex, prefs: Preferences) -> ContentMatch:
 
     # location
     result = ContentMatch(ix, prefs, revealed, seg, factors, w, np.zeros(len(ix)))
+    if prefs.budget_max:
+        ceiling = prefs.budget_max * (1 + OVER_BUDGET_LIMIT)
+        if revealed.price and revealed.price * 1.05 > ceiling:
+            ceiling = revealed.price * 1.05
+        result.within_reach = ~(ix.price > ceiling)
     if prefs.areas:
         area = prefs.areas[0]
         city, postal = ix.city_code(area), ix.postal_code(area)
@@ -414,7 +428,10 @@ def match(index: CatalogueIndex, prefs: Preferences) -> ContentMatch:
             factors["location"] = np.where(in_area, 1.0, 0.0)
     elif revealed.centre is not None:
         result.distance = miles(ix, revealed.centre)
-        factors["location"] = _fill(np.exp(-result.distance * np.log(2) / 4.0))
+        # Half the score at 4 miles, or further for a lead that browses a wider area.
+        spread = float(np.average(result.distance[revealed.rows], weights=revealed.weights))
+        half = max(4.0, 1.5 * spread) if np.isfinite(spread) else 4.0
+        factors["location"] = _fill(np.exp(-result.distance * np.log(2) / half))
 
     # beds and baths
     for name, asked, have, typical in (
@@ -425,7 +442,9 @@ def match(index: CatalogueIndex, prefs: Preferences) -> ContentMatch:
             s = np.where(have >= asked, 1.0, np.where(have >= asked - 1, 0.35, 0.0))
             factors[name] = np.where(np.isnan(have), 0.5, s)
         elif typical:
-            factors[name] = _fill(np.exp(-np.abs(have - typical) / 1.0))
+            # Fewer than it usually looks at weighs more than more.
+            gap = have - typical
+            factors[name] = _fill(np.exp(np.where(gap < 0, gap, -gap / 3.0)))
 
     # home type
     wanted = HOME_TYPES.index(prefs.home_type) if prefs.home_type else revealed.home_type
@@ -439,7 +458,9 @@ def match(index: CatalogueIndex, prefs: Preferences) -> ContentMatch:
         if revealed.lot_sqft:
             factors["lot"] = _fill(_closeness_log(ix.lot_sqft, revealed.lot_sqft, 0.6))
         if revealed.year_built:
-            factors["age"] = _fill(np.exp(-np.abs(ix.year_built - revealed.year_built) / 20.0))
+            # Older than what it views counts against a listing; newer does not.
+            older = np.clip(revealed.year_built - ix.year_built, 0, None)
+            factors["age"] = _fill(np.exp(-older / 20.0))
 
     factors["hoa"] = np.where(np.isnan(ix.hoa), 0.7, np.exp(-np.nan_to_num(ix.hoa) / 500.0))
     if prefs.must_haves:

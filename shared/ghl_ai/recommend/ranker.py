@@ -10,8 +10,9 @@ model layer's manifest; it is never set by hand. Two cold starts:
 * a listing the model has never seen (new on the market) has no collaborative score: it is
   judged on its content alone, so a new listing that fits well is not buried under older ones.
 
-Listings the lead already interacted with, and any in ``exclude`` (sent before), are left out;
-only candidates (``Active``, optionally ``Coming Soon``) are ranked.
+Listings the lead already interacted with, any in ``exclude`` (sent before) and any priced far
+over its stated budget (``content.OVER_BUDGET_LIMIT``) are left out; only candidates
+(``Active``, optionally ``Coming Soon``) are ranked.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ class Ranker:
         modified = np.nan_to_num(self.index.modified, nan=0.0)
         score = score + 1e-9 * (modified / max(float(modified.max(initial=0.0)), 1.0))
         allowed = self.index.candidate.copy()
+        if content.within_reach is not None:
+            allowed &= content.within_reach
         for key in (*prefs.history, *exclude):
             row = self.index.row.get(key)
             if row is not None:
