@@ -1,5 +1,5 @@
 """Benchmark: intake latency, cold init of every function, worker own work, extraction accuracy,
-lead scoring.
+lead scoring, recommendations.
 
 Usage (from the repository root)::
 
@@ -36,10 +36,15 @@ Usage (from the repository root)::
    ``POST /events`` first; AWS and GHL HTTP time apart, AWS calls counted), and its cold init
    (goal 800 ms median; no scikit-learn, pandas, scipy or anthropic loaded).
 
-``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring) runs only those; the
-results file keeps the other sections from its previous run (``measured`` says when each was
-measured). Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if a goal
-fails.
+6. Recommendations (bench/recommend.py): the collaborative recommender trained at 50,000
+   listings × 200,000 leads, each model in a fresh process (time, peak RSS) beside most-popular
+   counting, and its serving latency for one lead of 50 interactions (goal p99 5 ms) beside a
+   popularity top 10.
+
+``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring, recommend) runs only
+those; the results file keeps the other sections from its previous run (``measured`` says when
+each was measured). Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if
+a goal fails.
 """
 
 from __future__ import annotations
@@ -96,13 +101,14 @@ GOAL_COLD_IMPORT_MS = 600.0
 GOAL_OWN_WORK_P99_MS = 20.0
 
 #: The sections, in report order (``--only`` names them); their key in the results file.
-SECTIONS = ("intake", "cold", "worker", "extraction", "scoring")
+SECTIONS = ("intake", "cold", "worker", "extraction", "scoring", "recommend")
 REPORT_KEYS = {
     "intake": "latency",
     "cold": "cold_init",
     "worker": "worker",
     "extraction": "extraction",
     "scoring": "scoring",
+    "recommend": "recommend",
 }
 #: Goals in the order they are listed.
 GOAL_ORDER = (
@@ -111,6 +117,9 @@ GOAL_ORDER = (
     "scoring_single_lead_p99",
     "scoring_batch_total",
     "scoring_cold_import_median",
+    "recommend_serving_p99",
+    "recommend_hybrid_p99",
+    "recommend_cold_init_median",
 )
 
 #: Locations the marketplace deliveries come from (a multi-location marketplace install).
@@ -889,6 +898,7 @@ def _print_cold(report: dict[str, Any], goals: dict[str, dict[str, Any]]) -> Non
 
 def print_report(report: dict[str, Any]) -> None:
     from bench.extraction import print_report as extraction_report
+    from bench.recommend import print_recommend
     from bench.scoring import print_scoring
     from bench.worker import print_worker
 
@@ -935,6 +945,10 @@ def print_report(report: dict[str, Any]) -> None:
     sc = report.get("scoring")
     if sc:
         print_scoring(sc, "5")
+
+    rc = report.get("recommend")
+    if rc:
+        print_recommend(rc, "6")
 
     print()
     present = [n for n, key in enumerate(SECTIONS, start=1) if report.get(REPORT_KEYS[key])]
@@ -1071,6 +1085,30 @@ def main(argv: list[str] | None = None) -> int:
         default=40,
         help="extra ScoringFunction jobs with the steps wrapped and timed (0 to skip)",
     )
+    parser.add_argument(
+        "--recommend-leads", type=int, default=200_000, help="leads of the recommender's market"
+    )
+    parser.add_argument(
+        "--recommend-listings", type=int, default=50_000, help="listings of that market"
+    )
+    parser.add_argument(
+        "--recommend-latency-leads",
+        type=int,
+        default=2000,
+        help="leads whose collaborative scores are timed",
+    )
+    parser.add_argument(
+        "--recommend-hybrid-leads",
+        type=int,
+        default=500,
+        help="leads whose hybrid ranking (content + collaborative) is timed",
+    )
+    parser.add_argument(
+        "--recommend-selection",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the whole train_collaborative (every candidate) at scale",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
@@ -1084,8 +1122,11 @@ def main(argv: list[str] | None = None) -> int:
         or min(args.scoring_jobs, args.scoring_baseline, args.scoring_warmup) < 1
     ):
         parser.error("--scoring-* counts (except --scoring-breakdown) must be at least 1")
+    if min(args.recommend_leads, args.recommend_listings, args.recommend_latency_leads) < 100:
+        parser.error("--recommend-* counts must be at least 100")
 
     sys.path[:0] = [str(ROOT), str(SHARED)]
+    from bench import recommend
     from bench.extraction import evaluate
     from bench.scoring import run_scoring, scoring_goals
     from bench.worker import run_worker
@@ -1121,6 +1162,10 @@ def main(argv: list[str] | None = None) -> int:
             "scoring_jobs": args.scoring_jobs,
             "scoring_baseline": args.scoring_baseline,
             "scoring_breakdown": args.scoring_breakdown,
+            "recommend_leads": args.recommend_leads,
+            "recommend_listings": args.recommend_listings,
+            "recommend_latency_leads": args.recommend_latency_leads,
+            "recommend_selection": args.recommend_selection,
             "seed": args.seed,
         },
         "goals": [],
@@ -1171,6 +1216,10 @@ def main(argv: list[str] | None = None) -> int:
         print("[bench] scoring: features, batch, ScoringFunction ...", file=sys.stderr, flush=True)
         report["scoring"] = run_scoring(args)
         report["goals"].extend(scoring_goals(report["scoring"]))
+    if "recommend" in sections:
+        print("[bench] recommend: training at scale, serving ...", file=sys.stderr, flush=True)
+        report["recommend"] = recommend.run(args)
+        report["goals"].extend(recommend.goals(report["recommend"]))
     report["output"] = str(args.output)
     report["runtime_s"] = round(time.perf_counter() - started, 1)
     if args.only:

@@ -763,21 +763,18 @@ def recommend(
             f"with; segment {body['segment']}; model {body['modelVersion']} (blend "
             f"{body['blend']})"
         )
-        table = Table()
-        for column in ("#", "listing", "price", "beds/baths", "score", "reasons", "concerns"):
-            table.add_column(column)
         for i, r in enumerate(body["recommendations"], 1):
             where = ", ".join(x for x in (r["address"], r["city"]) if x)
-            table.add_row(
-                str(i),
-                f"{r['listingKey']}\n{where}",
-                f"${r['price']:,.0f}",
-                f"{r['beds'] if r['beds'] is not None else '?'}/{r['baths'] or '?'}",
-                f"{r['score']:.2f}",
-                "; ".join(r["reasons"]),
-                "; ".join(r["concerns"]),
+            beds = r["beds"] if r["beds"] is not None else "?"
+            out.print(
+                f"{i}) {r['listingKey']} {where} — ${r['price']:,.0f}, {beds} bd/"
+                f"{r['baths'] or '?'} ba, score {r['score']:.2f}",
+                markup=False,
             )
-        out.print(table)
+            if r["reasons"]:
+                out.print("   + " + "; ".join(r["reasons"]), markup=False)
+            if r["concerns"]:
+                out.print("   - " + "; ".join(r["concerns"]), markup=False)
         if not body["recommendations"]:
             out.print("  no active listing in the catalogue (ghl-ai listings import FILE)")
 

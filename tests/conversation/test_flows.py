@@ -107,6 +107,15 @@ def test_a_buyer_is_qualified_by_the_rule_based_path(
     assert replies[10] == "Of course. I'll have Jorge give you a call shortly."
     assert all(len(r) <= 320 for r in [first, *replies])
     assert_buyer_in_ghl(c, ghl, stack)
+    # Qualified: its top listing matches go out two minutes after the last reply, once.
+    matches = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.resources.queue_urls["MatchesQueue"],
+        AttributeNames=["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages"],
+    )["Attributes"]
+    assert matches == {
+        "ApproximateNumberOfMessagesDelayed": "1",
+        "ApproximateNumberOfMessages": "0",
+    }
     # Handed off: the AI stays quiet from now on.
     assert c.lead_says("hello?") == []
 
