@@ -62,6 +62,15 @@ WEIGHTS: dict[str, tuple[float, ...]] = {
     "investor": (4.0, 1.5, 1.0, 0.5, 2.0, 0.5, 0.5, 0.8, 1.5, 0.5),
 }
 SEGMENTS = tuple(WEIGHTS)
+#: The factor each qualification answer is scored by.
+STATED_FACTOR = {
+    "budget": "price",
+    "area": "location",
+    "bedrooms": "beds",
+    "bathrooms": "baths",
+    "property_type": "type",
+    "must_haves": "must_haves",
+}
 
 #: A listing priced more than this share above the stated budget is not recommended at all,
 #: unless the lead itself looks at homes that expensive (then up to 5% above what it views).
@@ -127,19 +136,17 @@ class Preferences:
             history=dict(history),
         )
 
-    @property
-    def stated(self) -> bool:
-        return any(
-            (
-                self.budget_max,
-                self.budget_min,
-                self.areas,
-                self.beds_min,
-                self.baths_min,
-                self.home_type,
-                self.must_haves,
-            )
-        )
+    def stated_fields(self) -> list[str]:
+        """The qualification fields the lead answered that the match uses."""
+        given = {
+            "budget": self.budget_max or self.budget_min,
+            "area": self.areas,
+            "bedrooms": self.beds_min,
+            "bathrooms": self.baths_min,
+            "property_type": self.home_type,
+            "must_haves": self.must_haves,
+        }
+        return [name for name, value in given.items() if value]
 
 
 def _positive(value: Any) -> float | None:
@@ -469,18 +476,7 @@ def match(index: CatalogueIndex, prefs: Preferences) -> ContentMatch:
             found += ix.feature(name)
         factors["must_haves"] = found / len(prefs.must_haves)
 
-    result.stated = frozenset(
-        name
-        for name, said in (
-            ("price", prefs.budget_max or prefs.budget_min),
-            ("location", prefs.areas),
-            ("beds", prefs.beds_min),
-            ("baths", prefs.baths_min),
-            ("type", prefs.home_type),
-            ("must_haves", prefs.must_haves),
-        )
-        if said
-    )
+    result.stated = frozenset(STATED_FACTOR[name] for name in prefs.stated_fields())
     total = np.zeros(len(ix))
     weight = 0.0
     for name, values in factors.items():

@@ -139,18 +139,6 @@ class RecommendationService:
             shown.append(rec.as_json(listing_url(profile.listing_url_template, now)))
             if len(shown) == k:
                 break
-        stated = [
-            name
-            for name, value in (
-                ("budget", prefs.budget_max or prefs.budget_min),
-                ("area", prefs.areas),
-                ("bedrooms", prefs.beds_min),
-                ("bathrooms", prefs.baths_min),
-                ("property_type", prefs.home_type),
-                ("must_haves", prefs.must_haves),
-            )
-            if value
-        ]
         return {
             "contactId": contact_id,
             "locationId": location_id,
@@ -158,6 +146,6 @@ class RecommendationService:
             "modelVersion": served.version,
             "blend": served.blend,
             "segment": content.segment,
-            "basis": {"stated": stated, "interactions": len(prefs.history)},
+            "basis": {"stated": prefs.stated_fields(), "interactions": len(prefs.history)},
             "recommendations": shown,
         }
