@@ -18,20 +18,34 @@ features is held out entirely (all their interactions removed from training). Ea
 held-out interaction ranks only the held-out listings, from their features and its training
 history:
 
-* features are encoded generically (:func:`encode_features`): a numeric column as the one-hot
-  of its quantile bin (quintiles: a bin, not the raw value, so "close in price" is what
-  counts and not "expensive"), a categorical one as a one-hot, a multi-valued one
-  (``a|b|c``) as a multi-hot; values one listing alone has are dropped (they cannot relate
-  two listings); each dimension IDF-weighted, each listing L2-normalised;
-* **hybrid** = ``(1 − w) · content + w · prior``: content is the cosine between a listing and
-  the lead's profile (the weighted sum of the feature vectors of its training listings);
-  prior is the feature popularity below, divided by its maximum over the ranked listings;
-  ``w`` is chosen on a validation split — a seeded fraction F of the remaining listings made
-  pseudo-cold inside the training data — by nDCG@k, and recorded;
+* features are encoded generically (:func:`encode_features`): a categorical column as a
+  one-hot, a multi-valued one (``a|b|c``) as a multi-hot, a numeric one by its quantile bins
+  (the model: a thermometer over deciles — a listing has "≥ bin b" for every decile b it
+  reaches, so neighbouring values share most of their dimensions; the baseline: the one-hot of
+  its quintile); values one listing alone has are dropped (they cannot relate two listings),
+  and the model keeps at most :data:`MAX_DIMENSIONS` values (the most frequent);
+* **hybrid**: the lead's collaborative taste projected onto the features (mapping collaborative
+  signal to content, as CB2CF / LinMap do). The warm collaborative model is
+  ``collaborative.train_collaborative`` on the training listings; a lead's *target* over the
+  warm listings is ``(1 − h) · s / max|s| + h · x / max x`` (``s`` its collaborative scores,
+  ``x`` its own interactions); a per-lead ridge regression of the target on the warm listings'
+  feature vectors (with an unpenalised intercept) gives its feature weights, in closed form for
+  all leads at once, ``T = Y F (FᵀF + λI)⁻¹`` (a d × d system, d the feature values); a cold
+  listing j scores ``t_u · f_j``. That content score, min-max scaled over the ranked listings,
+  is blended with the prior: ``(1 − w) · content + w · prior / max prior``, the prior being the
+  feature popularity below;
+* λ (as a multiple of the mean of diag FᵀF), ``h`` and then ``w`` are chosen on a validation
+  split — a seeded fraction F of the remaining listings made pseudo-cold inside the training
+  data, the collaborative model trained without them (its candidate is then refitted on all the
+  training data for the test) — by nDCG@k, and recorded with every candidate's validation
+  metrics;
 * baselines: **feature_popular** (a listing scored by how popular its feature values were in
   training: per value, the mean number of leads of the training listings that have it; per
   listing, the mean over its values) and **random** (a seeded random order). Most-popular is
   left out: a cold listing has no interactions to count.
+
+Memory stays bounded: features are sparse, the only dense matrices are d × d and leads × d, and
+leads are scored in chunks (their collaborative scores within ``SCORE_CHUNK_ENTRIES``).
 
 Metrics (``ghl_models.metrics``, binary relevance): precision@k = hits / k; recall@k = hits /
 the lead's held-out interactions (the standard definition: a lead with more than k cannot
@@ -53,11 +67,26 @@ import numpy as np
 import scipy.sparse as sp
 
 from ghl_ai_cli import collaborative
-from ghl_ai_cli.collaborative import Interactions, Scorer, popularity, ranking_quality
+from ghl_ai_cli.collaborative import (
+    SCORE_CHUNK_ENTRIES,
+    Interactions,
+    Scorer,
+    popularity,
+    ranking_quality,
+)
 from ghl_ai_cli.datasets import parse_time
+from ghl_models.recommend import CollaborativeModel
 
 TEST_SHARE = 0.25
+#: Numeric bins: the feature-popularity baseline's (one-hot) and the model's (thermometer).
 QUANTILE_BINS = 5
+THERMOMETER_BINS = 10
+#: The model's feature values at most: its Gram matrix is d × d (1,000² × 8 B = 8 MB).
+MAX_DIMENSIONS = 1000
+#: The hybrid's validation grids: the ridge λ as a multiple of the mean of diag(FᵀF), the
+#: share of the lead's own interactions in its target, the weight of the prior.
+RIDGE_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+HISTORY_GRID = (0.0, 0.5, 1.0)
 BLEND_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 REQUIRED = ("lead_id", "property_id", "timestamp")
 
@@ -157,10 +186,10 @@ def read_item_features(path: Path) -> ItemFeatures:
 
 @dataclass(frozen=True)
 class EncodedFeatures:
-    """Listings (in the matrix's item order) × feature values."""
+    """Listings (in the matrix's item order) × feature values, 1 where a listing has one."""
 
-    indicator: sp.csr_matrix  # 1 where a listing has the value
-    vectors: sp.csr_matrix  # IDF-weighted, L2-normalised rows (zero: no features)
+    indicator: sp.csr_matrix  # the baseline's values (numbers: the quintile's one-hot)
+    design: sp.csr_matrix  # the model's values (numbers: the deciles' thermometer)
     kinds: dict[str, str]  # column → "numeric" | "categorical" | "multi"
 
 
@@ -171,45 +200,69 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _column_tokens(values: list[str]) -> tuple[str, list[list[str]]]:
-    """A column's kind and each listing's values in it (a quantile bin for numbers)."""
+def _quantile_bins(values: list[str], bins: int) -> np.ndarray:
+    """Each number's quantile bin, 0 … bins − 1 (fewer when values repeat)."""
+    x = np.array([float(v) if v else np.nan for v in values])
+    edges = np.unique(np.nanquantile(x, np.linspace(0, 1, bins + 1)[1:-1]))
+    result: np.ndarray = np.searchsorted(edges, x, side="right")
+    return result
+
+
+def _column_tokens(values: list[str]) -> tuple[str, list[list[str]], list[list[str]]]:
+    """A column's kind and each listing's values in it: for the baseline, for the model."""
     present = [v for v in values if v]
     if present and all(_is_number(v) for v in present):
-        x = np.array([float(v) if v else np.nan for v in values])
-        inner = np.linspace(0, 1, QUANTILE_BINS + 1)[1:-1]
-        edges = np.unique(np.nanquantile(x, inner))
-        bins = np.searchsorted(edges, x, side="right")
-        return "numeric", [[f"q{b}"] if v else [] for v, b in zip(values, bins, strict=True)]
+        quintile = _quantile_bins(values, QUANTILE_BINS)
+        decile = _quantile_bins(values, THERMOMETER_BINS)
+        return (
+            "numeric",
+            [[f"q{b}"] if v else [] for v, b in zip(values, quintile, strict=True)],
+            [
+                [f">={i}" for i in range(b + 1)] if v else []
+                for v, b in zip(values, decile, strict=True)
+            ],
+        )
     if any("|" in v for v in present):
-        return "multi", [sorted({t.strip() for t in v.split("|") if t.strip()}) for v in values]
-    return "categorical", [[v] if v else [] for v in values]
+        multi = [sorted({t.strip() for t in v.split("|") if t.strip()}) for v in values]
+        return "multi", multi, multi
+    single = [[v] if v else [] for v in values]
+    return "categorical", single, single
+
+
+def _indicator(
+    rows: list[int], tokens: list[str], n: int, limit: int | None = None
+) -> sp.csr_matrix:
+    """Listings × the values at least two listings have (the ``limit`` most frequent)."""
+    vocabulary, cols = np.unique(np.asarray(tokens, dtype=str), return_inverse=True)
+    df = np.bincount(cols, minlength=vocabulary.size)
+    kept = np.flatnonzero(df >= 2)
+    if limit is not None and kept.size > limit:
+        kept = np.sort(kept[np.argsort(-df[kept], kind="stable")[:limit]])
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), (n, vocabulary.size))
+    return sp.csr_matrix(matrix[:, kept])
 
 
 def encode_features(features: ItemFeatures, item_ids: np.ndarray) -> EncodedFeatures:
     """The generic encoding of the module docstring, for the listings ``item_ids``."""
     position = {str(item): i for i, item in enumerate(item_ids)}
-    rows: list[int] = []
-    tokens: list[str] = []
+    rows: dict[str, list[int]] = {"indicator": [], "design": []}
+    tokens: dict[str, list[str]] = {"indicator": [], "design": []}
     kinds: dict[str, str] = {}
     for name, values in features.columns.items():
-        kinds[name], per_listing = _column_tokens(values)
-        for listing, values_of in zip(features.ids, per_listing, strict=True):
+        kinds[name], baseline, model = _column_tokens(values)
+        for listing, *of in zip(features.ids, baseline, model, strict=True):
             row = position.get(listing)
-            if row is not None:
-                rows.extend([row] * len(values_of))
-                tokens.extend(f"{name}={t}" for t in values_of)
-    vocabulary, cols = np.unique(np.asarray(tokens, dtype=str), return_inverse=True)
-    shape = (len(item_ids), vocabulary.size)
-    indicator = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape)
-    df = np.bincount(cols, minlength=vocabulary.size)
-    indicator = sp.csr_matrix(indicator[:, np.flatnonzero(df >= 2)])
-    df = df[df >= 2]
-    described = max(int((np.diff(indicator.indptr) > 0).sum()), 1)
-    vectors = sp.csr_matrix(indicator @ sp.diags(np.log(described / df)))
-    norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
-    inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    vectors = sp.csr_matrix(sp.diags(inverse) @ vectors)
-    return EncodedFeatures(indicator, vectors, kinds)
+            if row is None:
+                continue
+            for which, values_of in zip(("indicator", "design"), of, strict=True):
+                rows[which].extend([row] * len(values_of))
+                tokens[which].extend(f"{name}={t}" for t in values_of)
+    n = len(item_ids)
+    return EncodedFeatures(
+        _indicator(rows["indicator"], tokens["indicator"], n),
+        _indicator(rows["design"], tokens["design"], n, MAX_DIMENSIONS),
+        kinds,
+    )
 
 
 def feature_prior(indicator: sp.csr_matrix, counts: np.ndarray) -> np.ndarray:
@@ -226,22 +279,84 @@ def feature_prior(indicator: sp.csr_matrix, counts: np.ndarray) -> np.ndarray:
     return result
 
 
-# -- scorers over a set of candidate listings ------------------------------------------------
+# -- the hybrid: collaborative taste projected onto the features -----------------------------
+
+
+def _with_intercept(design: sp.csr_matrix) -> sp.csr_matrix:
+    return sp.csr_matrix(sp.hstack([design, np.ones((design.shape[0], 1))]))
+
+
+def _scaled_rows(m: np.ndarray) -> np.ndarray:
+    """Each row divided by its largest absolute value (rows of zeros stay zero)."""
+    top = np.abs(m).max(axis=1, initial=0.0, keepdims=True)
+    result: np.ndarray = m / np.where(top > 0, top, 1.0)
+    return result
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What projecting leads onto the features needs: the warm collaborative model, the warm
+    listings and their feature rows (with the intercept column last)."""
+
+    model: CollaborativeModel
+    warm: np.ndarray
+    features: sp.csr_matrix
+
+    def profiles(self, history: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """Per lead (``history`` rows): ``(s / max|s|) F`` and ``(x / max x) F`` over the warm
+        listings (``s`` its collaborative scores, ``x`` its interactions), in chunks of leads
+        whose scores stay within ``SCORE_CHUNK_ENTRIES``."""
+        step = max(1, SCORE_CHUNK_ENTRIES // max(self.model.n_items, 1))
+        collaborative_part, own_part = [], []
+        for start in range(0, history.shape[0], step):
+            rows = history[start : start + step]
+            scores = collaborative.lead_scores(self.model, rows)[:, self.warm]
+            own = rows[:, self.warm].toarray()
+            collaborative_part.append(_scaled_rows(scores.astype(np.float64)) @ self.features)
+            own_part.append(_scaled_rows(own.astype(np.float64)) @ self.features)
+        d = self.features.shape[1]
+        return np.vstack([np.empty((0, d)), *collaborative_part]), np.vstack(
+            [np.empty((0, d)), *own_part]
+        )
+
+    def ridge_inverse(self, ridge: float) -> np.ndarray:
+        """``(FᵀF + λI)⁻¹`` with ``λ = ridge · mean diag(FᵀF)`` (the intercept unpenalised)."""
+        gram = (self.features.T @ self.features).toarray()
+        diagonal = np.diag(gram)[:-1]
+        penalty = ridge * float(diagonal.mean()) if diagonal.size else 0.0
+        gram[np.diag_indices(gram.shape[0] - 1)] += max(penalty, 1e-9)
+        result: np.ndarray = np.linalg.pinv(gram, hermitian=True)
+        return result
+
+
+def projection(
+    train: sp.csr_matrix, features: sp.csr_matrix, model: CollaborativeModel
+) -> Projection:
+    """The projection onto ``features`` (listings × values + intercept) of leads scored by
+    ``model``, over the listings ``train`` has interactions with."""
+    warm = np.flatnonzero(popularity(train) > 0)
+    return Projection(model, warm, sp.csr_matrix(features[warm]))
 
 
 def hybrid_scorer(
-    vectors: sp.csr_matrix, candidates: np.ndarray, prior: np.ndarray, weight: float
+    taste: Callable[[sp.csr_matrix], np.ndarray],
+    features: sp.csr_matrix,
+    candidates: np.ndarray,
+    prior: np.ndarray,
+    weight: float,
 ) -> Scorer:
-    """``(1 − weight) · cosine(profile, listing) + weight · prior / max prior`` over the
-    ``candidates``; a lead's profile is its history rows times the listings' vectors."""
-    listing = sp.csr_matrix(vectors[candidates].T)
+    """``(1 − weight) · content + weight · prior / max prior`` over the ``candidates``:
+    content is a lead's feature weights (``taste`` of its rows) times each listing's features,
+    min-max scaled over the candidates."""
+    listing = sp.csr_matrix(features[candidates].T)
     top = float(prior[candidates].max(initial=0.0))
     scaled = prior[candidates] / top if top > 0 else prior[candidates]
 
-    def score(history: sp.csr_matrix) -> np.ndarray:
-        profile = sp.csr_matrix(history @ vectors)
-        norms = np.sqrt(np.asarray(profile.multiply(profile).sum(axis=1)).ravel())
-        content = (profile @ listing).toarray() / np.where(norms > 0, norms, 1.0)[:, None]
+    def score(rows: sp.csr_matrix) -> np.ndarray:
+        content = np.asarray(taste(rows) @ listing)
+        low = content.min(axis=1, initial=np.inf, keepdims=True)
+        span = content.max(axis=1, initial=-np.inf, keepdims=True) - low
+        content = (content - low) / np.where(span > 0, span, 1.0)
         result: np.ndarray = (1.0 - weight) * content + weight * scaled[None, :]
         return result
 
@@ -328,30 +443,90 @@ def evaluate_warm(
     }
 
 
-def _blend_on_validation(
+@dataclass(frozen=True)
+class HybridChoice:
+    """The hybrid's parameters chosen on validation, and how every candidate did."""
+
+    collaborative: collaborative.Candidate
+    ridge: float
+    history: float
+    weight: float
+    candidates: list[dict[str, Any]]
+    validation: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"hybrid(ridge={self.ridge:g},history={self.history:g},weight={self.weight:g})"
+
+
+def _choose_on_validation(
+    data: Interactions,
     train: sp.csr_matrix,
     encoded: EncodedFeatures,
     eligible: np.ndarray,
     fraction: float,
     k: int,
+    seed: int,
     rng: np.random.Generator,
-) -> tuple[float, list[dict[str, Any]], dict[str, int]]:
-    """The blend weight with the best nDCG@k when a seeded ``fraction`` of the ``eligible``
-    listings is made cold inside the training data (ties: the smaller weight)."""
+    progress: Callable[[str], None],
+) -> HybridChoice:
+    """The hybrid's λ and history share (blend weight 0), then its blend weight, with the best
+    nDCG@k when a seeded ``fraction`` of the ``eligible`` listings is made cold inside the
+    training data (ties: the first in grid order)."""
     pseudo = np.sort(rng.choice(eligible, max(1, round(fraction * eligible.size)), replace=False))
     kept, held = _without(train, pseudo), sp.csr_matrix(train[:, pseudo])
     leads = _leads_with(held)
     if leads.size == 0:
         raise RecommendEvalError("no lead interacted with the validation's pseudo-cold listings")
+    if leads.size > collaborative.MAX_VALIDATION_LEADS:
+        leads = np.sort(rng.choice(leads, collaborative.MAX_VALIDATION_LEADS, replace=False))
+    try:
+        trained = collaborative.train_collaborative(
+            Interactions(kept, data.lead_ids, data.item_ids, data.scaling),
+            k=k,
+            seed=seed,
+            progress=progress,
+        )
+    except ValueError as exc:
+        raise RecommendEvalError(str(exc)) from None
+    progress("choosing the hybrid's parameters on the pseudo-cold listings")
+    features = _with_intercept(encoded.design)
     prior = feature_prior(encoded.indicator, popularity(kept))
-    history, truth = kept[leads], held[leads]
+    onto = projection(kept, features, trained.model)
+    collaborative_part, own_part = onto.profiles(kept[leads])
+    truth, tie = held[leads], prior[pseudo]
+    select = sp.identity(leads.size, format="csr")  # row i stands for validation lead i
+    key = f"ndcg@{k}"
     grid: list[dict[str, Any]] = []
-    for weight in BLEND_GRID:
-        scorer = hybrid_scorer(encoded.vectors, pseudo, prior, weight)
-        quality = ranking_quality(scorer, history, truth, k, prior[pseudo], exclude_history=False)
-        grid.append({"name": f"hybrid(weight={weight:g})", "weight": weight, "validation": quality})
-    best = max(grid, key=lambda g: g["validation"][f"ndcg@{k}"])  # the first of equals
-    return best["weight"], grid, {"items": int(pseudo.size), "leads": int(leads.size)}
+
+    def measure(ridge: float, history: float, weight: float, inverse: np.ndarray) -> None:
+        taste = ((1.0 - history) * collaborative_part + history * own_part) @ inverse
+        scorer = hybrid_scorer(lambda rows: taste[rows.indices], features, pseudo, prior, weight)
+        quality = ranking_quality(scorer, select, truth, k, tie, exclude_history=False)
+        params = {"ridge": ridge, "history": history, "weight": weight}
+        name = f"hybrid(ridge={ridge:g},history={history:g},weight={weight:g})"
+        grid.append({"name": name, "params": params, "validation": quality})
+
+    def best() -> dict[str, Any]:
+        return max(grid, key=lambda g: g["validation"][key])  # the first of equals
+
+    for ridge in RIDGE_GRID:
+        inverse = onto.ridge_inverse(ridge)
+        for history in HISTORY_GRID:
+            measure(ridge, history, 0.0, inverse)
+    chosen = best()["params"]
+    inverse = onto.ridge_inverse(chosen["ridge"])
+    for weight in BLEND_GRID[1:]:
+        measure(chosen["ridge"], chosen["history"], weight, inverse)
+    chosen = best()["params"]
+    validation: dict[str, Any] = {
+        "items": int(pseudo.size),
+        "leads": int(leads.size),
+        "collaborative": {"chosen": trained.chosen.name, "candidates": trained.candidates},
+    }
+    return HybridChoice(
+        trained.chosen, chosen["ridge"], chosen["history"], chosen["weight"], grid, validation
+    )
 
 
 def evaluate_cold(
@@ -377,35 +552,58 @@ def evaluate_cold(
     train, test = _without(data.matrix, cold), sp.csr_matrix(data.matrix[:, cold])
     leads = _leads_with(test)
     begin = time.perf_counter()
-    progress("choosing the blend weight on pseudo-cold listings")
-    weight, grid, validation = _blend_on_validation(
-        train, encoded, np.setdiff1d(eligible, cold), fraction, k, rng
+    choice = _choose_on_validation(
+        data, train, encoded, np.setdiff1d(eligible, cold), fraction, k, seed, rng, progress
     )
+    progress(f"refitting {choice.collaborative.name} on all the training listings")
+    model = collaborative.fit(
+        choice.collaborative,
+        Interactions(train, data.lead_ids, data.item_ids, data.scaling),
+        seed=seed,
+    )
+    design = _with_intercept(encoded.design)
+    onto = projection(train, design, model)
+    inverse = onto.ridge_inverse(choice.ridge)
     prior = feature_prior(encoded.indicator, popularity(train))
     train_seconds = time.perf_counter() - begin
     progress("scoring the cold listings")
     history, truth, tie = train[leads], test[leads], prior[cold]
 
+    def taste(rows: sp.csr_matrix) -> np.ndarray:
+        collaborative_part, own_part = onto.profiles(rows)
+        result: np.ndarray = (
+            (1.0 - choice.history) * collaborative_part + choice.history * own_part
+        ) @ inverse
+        return result
+
     def quality(scorer: Scorer) -> dict[str, float]:
         return ranking_quality(scorer, history, truth, k, tie, exclude_history=False)
 
-    hybrid = quality(hybrid_scorer(encoded.vectors, cold, prior, weight))
+    hybrid = quality(hybrid_scorer(taste, design, cold, prior, choice.weight))
+    params = {"ridge": choice.ridge, "history": choice.history, "blend_weight": choice.weight}
     return {
         "protocol": "cold_items",
         "k": k,
         "seed": seed,
-        "model": {"name": "hybrid", "blend_weight": weight, **hybrid},
+        "model": {
+            "name": "hybrid",
+            "collaborative": choice.collaborative.name,
+            "params": params,
+            "blend_weight": choice.weight,
+            **hybrid,
+        },
         "baselines": {
             "random": {"name": "random", **quality(random_scorer(seed, cold.size))},
             "feature_popular": {"name": "feature_popular", **quality(constant_scorer(tie))},
         },
-        "chosen": f"hybrid(weight={weight:g})",
-        "blend_weight": weight,
-        "candidates": grid,
-        "validation": {**validation, "fraction": fraction, "metric": f"ndcg@{k}"},
+        "chosen": choice.name,
+        "blend_weight": choice.weight,
+        "candidates": choice.candidates,
+        "validation": {**choice.validation, "fraction": fraction, "metric": f"ndcg@{k}"},
         "features": {
             "columns": encoded.kinds,
-            "dimensions": int(encoded.indicator.shape[1]),
+            "dimensions": int(encoded.design.shape[1]),
+            "baseline_dimensions": int(encoded.indicator.shape[1]),
             "listings_with_features": int(eligible.size),
         },
         **_summary(data, len(log.leads)),
