@@ -19,32 +19,31 @@ held-out interaction ranks only the held-out listings, from their features and i
 history:
 
 * features are encoded generically (:func:`encode_features`): a categorical column as a
-  one-hot, a multi-valued one (``a|b|c``) as a multi-hot, a numeric one by its quantile bins
-  (the model: a thermometer over deciles — a listing has "≥ bin b" for every decile b it
-  reaches, so neighbouring values share most of their dimensions; the baseline: the one-hot of
-  its quintile); values one listing alone has are dropped (they cannot relate two listings),
-  and the model keeps at most :data:`MAX_DIMENSIONS` values (the most frequent);
-* **hybrid**: the lead's collaborative taste projected onto the features (mapping collaborative
-  signal to content, as CB2CF / LinMap do). The warm collaborative model is
-  ``collaborative.train_collaborative`` on the training listings; a lead's *target* over the
-  warm listings is ``(1 − h) · s / max|s| + h · x / max x`` (``s`` its collaborative scores,
-  ``x`` its own interactions); a per-lead ridge regression of the target on the warm listings'
-  feature vectors (with an unpenalised intercept) gives its feature weights, in closed form for
-  all leads at once, ``T = Y F (FᵀF + λI)⁻¹`` (a d × d system, d the feature values); a cold
-  listing j scores ``t_u · f_j``. That content score, min-max scaled over the ranked listings,
-  is blended with the prior: ``(1 − w) · content + w · prior / max prior``, the prior being the
-  feature popularity below;
-* λ (as a multiple of the mean of diag FᵀF), ``h`` and then ``w`` are chosen on a validation
-  split — a seeded fraction F of the remaining listings made pseudo-cold inside the training
-  data, the collaborative model trained without them (its candidate is then refitted on all the
-  training data for the test) — by nDCG@k, and recorded with every candidate's validation
-  metrics;
+  one-hot, a multi-valued one (``a|b|c``) as a multi-hot, a numeric one by quantile bins — for
+  the model a thermometer over deciles (a listing has "≥ bin b" for every decile b up to its
+  own, so close values share most dimensions), for the baseline the one-hot of its quintile;
+  values one listing alone has are dropped (they cannot relate two listings), and the model
+  keeps the :data:`MAX_DIMENSIONS` most frequent;
+* **hybrid** — the lead's collaborative taste projected onto the features (collaborative
+  signal mapped to content, as in CB2CF / LinMap). The warm model is
+  ``collaborative.train_collaborative`` on the training listings. A lead's target over the
+  warm listings, ``y = (1 − h) · s / max|s| + h · x / max x`` (``s`` its collaborative scores,
+  ``x`` its own interactions), is regressed on their feature vectors ``F`` (plus an
+  unpenalised intercept) by ridge, for all leads at once in closed form: ``T = Y F (FᵀF +
+  λI)⁻¹``, a d × d system. A cold listing scores ``t · f``; min-max scaled over the ranked
+  listings, that content score is blended with the prior (the feature popularity below):
+  ``(1 − w) · content + w · prior / max prior``;
+* λ (a multiple of the mean of diag FᵀF), ``h`` and then ``w`` are chosen by nDCG@k on a
+  validation split — a seeded fraction F of the remaining listings made pseudo-cold inside the
+  training data, the collaborative model trained without them (its chosen candidate is then
+  refitted on all the training data for the test); every candidate's validation metrics are
+  recorded;
 * baselines: **feature_popular** (a listing scored by how popular its feature values were in
   training: per value, the mean number of leads of the training listings that have it; per
   listing, the mean over its values) and **random** (a seeded random order). Most-popular is
   left out: a cold listing has no interactions to count.
 
-Memory stays bounded: features are sparse, the only dense matrices are d × d and leads × d, and
+Memory stays bounded: features are sparse, the dense matrices are d × d and leads × d, and
 leads are scored in chunks (their collaborative scores within ``SCORE_CHUNK_ENTRIES``).
 
 Metrics (``ghl_models.metrics``, binary relevance): precision@k = hits / k; recall@k = hits /
@@ -306,25 +305,23 @@ class Projection:
         """Per lead (``history`` rows): ``(s / max|s|) F`` and ``(x / max x) F`` over the warm
         listings (``s`` its collaborative scores, ``x`` its interactions), in chunks of leads
         whose scores stay within ``SCORE_CHUNK_ENTRIES``."""
+        shape = (history.shape[0], self.features.shape[1])
+        scored, own = np.zeros(shape), np.zeros(shape)
         step = max(1, SCORE_CHUNK_ENTRIES // max(self.model.n_items, 1))
-        collaborative_part, own_part = [], []
         for start in range(0, history.shape[0], step):
             rows = history[start : start + step]
             scores = collaborative.lead_scores(self.model, rows)[:, self.warm]
-            own = rows[:, self.warm].toarray()
-            collaborative_part.append(_scaled_rows(scores.astype(np.float64)) @ self.features)
-            own_part.append(_scaled_rows(own.astype(np.float64)) @ self.features)
-        d = self.features.shape[1]
-        return np.vstack([np.empty((0, d)), *collaborative_part]), np.vstack(
-            [np.empty((0, d)), *own_part]
-        )
+            scored[start : start + step] = _scaled_rows(scores.astype(np.float64)) @ self.features
+            interactions = rows[:, self.warm].toarray().astype(np.float64)
+            own[start : start + step] = _scaled_rows(interactions) @ self.features
+        return scored, own
 
     def ridge_inverse(self, ridge: float) -> np.ndarray:
         """``(FᵀF + λI)⁻¹`` with ``λ = ridge · mean diag(FᵀF)`` (the intercept unpenalised)."""
         gram = (self.features.T @ self.features).toarray()
         diagonal = np.diag(gram)[:-1]
-        penalty = ridge * float(diagonal.mean()) if diagonal.size else 0.0
-        gram[np.diag_indices(gram.shape[0] - 1)] += max(penalty, 1e-9)
+        if diagonal.size:
+            gram[np.diag_indices(diagonal.size)] += ridge * float(diagonal.mean())
         result: np.ndarray = np.linalg.pinv(gram, hermitian=True)
         return result
 
@@ -443,6 +440,10 @@ def evaluate_warm(
     }
 
 
+def _hybrid_name(ridge: float, history: float, weight: float) -> str:
+    return f"hybrid(ridge={ridge:g},history={history:g},weight={weight:g})"
+
+
 @dataclass(frozen=True)
 class HybridChoice:
     """The hybrid's parameters chosen on validation, and how every candidate did."""
@@ -456,7 +457,7 @@ class HybridChoice:
 
     @property
     def name(self) -> str:
-        return f"hybrid(ridge={self.ridge:g},history={self.history:g},weight={self.weight:g})"
+        return _hybrid_name(self.ridge, self.history, self.weight)
 
 
 def _choose_on_validation(
@@ -504,8 +505,7 @@ def _choose_on_validation(
         scorer = hybrid_scorer(lambda rows: taste[rows.indices], features, pseudo, prior, weight)
         quality = ranking_quality(scorer, select, truth, k, tie, exclude_history=False)
         params = {"ridge": ridge, "history": history, "weight": weight}
-        name = f"hybrid(ridge={ridge:g},history={history:g},weight={weight:g})"
-        grid.append({"name": name, "params": params, "validation": quality})
+        grid.append({"name": _hybrid_name(**params), "params": params, "validation": quality})
 
     def best() -> dict[str, Any]:
         return max(grid, key=lambda g: g["validation"][key])  # the first of equals
@@ -516,7 +516,7 @@ def _choose_on_validation(
             measure(ridge, history, 0.0, inverse)
     chosen = best()["params"]
     inverse = onto.ridge_inverse(chosen["ridge"])
-    for weight in BLEND_GRID[1:]:
+    for weight in BLEND_GRID[1:]:  # weight 0 is measured already
         measure(chosen["ridge"], chosen["history"], weight, inverse)
     chosen = best()["params"]
     validation: dict[str, Any] = {
@@ -580,7 +580,7 @@ def evaluate_cold(
         return ranking_quality(scorer, history, truth, k, tie, exclude_history=False)
 
     hybrid = quality(hybrid_scorer(taste, design, cold, prior, choice.weight))
-    params = {"ridge": choice.ridge, "history": choice.history, "blend_weight": choice.weight}
+    params = {"ridge": choice.ridge, "history": choice.history, "weight": choice.weight}
     return {
         "protocol": "cold_items",
         "k": k,

@@ -1,16 +1,30 @@
 """``ghl-ai eval recommend``: its contract (flags, JSON keys for both protocols), determinism,
-liberal reading of the CSVs, one-line errors, and the quality the synthetic clusters allow."""
+liberal reading of the CSVs, one-line errors, and the quality the synthetic clusters allow —
+for cold listings, only as far as their features carry the signal."""
 
 from __future__ import annotations
 
+import csv
 import json
+import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 from typer.testing import CliRunner
 
+from ghl_ai_cli import collaborative
 from ghl_ai_cli.main import app
+from ghl_ai_cli.recommend_eval import (
+    BLEND_GRID,
+    HISTORY_GRID,
+    RIDGE_GRID,
+    ItemFeatures,
+    encode_features,
+    projection,
+)
 from ghl_ai_cli.synthetic_browsing import (
     BrowsingConfig,
     generate,
@@ -52,12 +66,16 @@ def warm(csvs: tuple[Path, Path]) -> dict[str, Any]:
     return evaluate("--interactions", str(csvs[0]), "--seed", "42")
 
 
+def evaluate_cold(interactions: Path, items: Path) -> dict[str, Any]:
+    return evaluate(
+        "--interactions", str(interactions), "--item-features", str(items),
+        "--cold-start-items", "0.2",
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def cold(csvs: tuple[Path, Path]) -> dict[str, Any]:
-    inter, items = csvs
-    return evaluate(
-        "--interactions", str(inter), "--item-features", str(items), "--cold-start-items", "0.2"
-    )
+    return evaluate_cold(*csvs)
 
 
 def test_warm_json_and_the_model_beats_most_popular(warm: dict[str, Any]) -> None:
@@ -78,8 +96,6 @@ def test_cold_json_and_the_hybrid_beats_its_baselines(cold: dict[str, Any]) -> N
     assert set(METRICS) <= set(cold["model"]) and cold["model"]["name"] == "hybrid"
     for name in ("random", "feature_popular"):
         assert set(METRICS) <= set(cold["baselines"][name])
-    assert 0 <= cold["blend_weight"] <= 1 and cold["model"]["blend_weight"] == cold["blend_weight"]
-    assert len(cold["candidates"]) == 11
     assert cold["n_cold_items"] == round(0.2 * cold["features"]["listings_with_features"])
     assert cold["features"]["columns"] == {
         "price": "numeric",
@@ -87,8 +103,79 @@ def test_cold_json_and_the_hybrid_beats_its_baselines(cold: dict[str, Any]) -> N
         "city": "categorical",
         "tags": "multi",
     }
+    # the segments' listings share their features: a lead's taste carries over to new ones
     for baseline in ("random", "feature_popular"):
-        assert cold["model"]["ndcg@10"] > cold["baselines"][baseline]["ndcg@10"]
+        for metric in METRICS:
+            assert cold["model"][metric] > 1.5 * cold["baselines"][baseline][metric]
+
+
+def test_the_cold_hybrid_is_chosen_on_validation_and_recorded(cold: dict[str, Any]) -> None:
+    candidates = cold["candidates"]
+    assert len(candidates) == len(RIDGE_GRID) * len(HISTORY_GRID) + len(BLEND_GRID) - 1
+    best = max(candidates, key=lambda c: c["validation"]["ndcg@10"])
+    assert cold["chosen"] == best["name"] and cold["model"]["params"] == best["params"]
+    params = cold["model"]["params"]
+    assert params["ridge"] in RIDGE_GRID and params["history"] in HISTORY_GRID
+    assert params["weight"] in BLEND_GRID
+    assert cold["blend_weight"] == cold["model"]["blend_weight"] == params["weight"]
+    collaborative = cold["validation"]["collaborative"]
+    assert cold["model"]["collaborative"] == collaborative["chosen"]
+    assert collaborative["chosen"] in {c["name"] for c in collaborative["candidates"]}
+    assert cold["validation"]["items"] > 0 and cold["validation"]["leads"] > 0
+
+
+def test_the_cold_hybrid_wins_only_through_the_features(
+    csvs: tuple[Path, Path], cold: dict[str, Any], tmp_path: Path
+) -> None:
+    """The same interactions, each listing given another listing's features: what the hybrid
+    knows of a cold listing is noise now, so it must lose its lead (a hybrid that saw the test
+    interactions would keep it)."""
+    with csvs[1].open(newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    shuffled = [row[1:] for row in rows]
+    random.Random(3).shuffle(shuffled)
+    items = tmp_path / "shuffled.csv"
+    with items.open("w", newline="") as fh:
+        csv.writer(fh).writerows(
+            [header, *([r[0], *f] for r, f in zip(rows, shuffled, strict=True))]
+        )
+    noise = evaluate_cold(csvs[0], items)
+    best_baseline = max(b["ndcg@10"] for b in noise["baselines"].values())
+    assert noise["model"]["ndcg@10"] < 1.3 * best_baseline
+    assert noise["model"]["ndcg@10"] < 0.5 * cold["model"]["ndcg@10"]
+
+
+def test_numbers_are_a_thermometer_for_the_model_and_a_bin_for_the_baseline() -> None:
+    ids = [f"p{i:02d}" for i in range(20)]
+    features = ItemFeatures(ids, {"price": [str(i) for i in range(20)], "city": ["a", "b"] * 10})
+    encoded = encode_features(features, np.array(ids))
+    design, baseline = encoded.design.toarray(), encoded.indicator.toarray()
+    assert encoded.kinds == {"price": "numeric", "city": "categorical"}
+    # deciles of 0..19: listing i is in bin i // 2 and has "price >= b" for b = 0 … i // 2
+    assert design.sum(axis=1).tolist() == [i // 2 + 1 + 1 for i in range(20)]
+    price = design[:, 2:]  # the columns sort as city=a, city=b, price>=0 …
+    assert all((price[i + 1] >= price[i]).all() for i in range(19))  # nested
+    assert baseline.sum(axis=1).tolist() == [2] * 20  # a quintile and a city each
+
+
+def test_the_projection_is_each_leads_ridge_regression() -> None:
+    """The closed form for all leads at once equals a ridge fit per lead, by hand."""
+    rng = np.random.default_rng(0)
+    leads, items = rng.integers(0, 30, 400).astype(str), rng.integers(0, 40, 400).astype(str)
+    data = collaborative.interactions(leads, items, np.ones(400))
+    model = collaborative.fit(collaborative.Candidate("item_knn", {"k": 10, "shrink": 1.0}), data)
+    features = np.hstack([rng.integers(0, 2, (data.n_items, 5)), np.ones((data.n_items, 1))])
+    onto = projection(data.matrix, sp.csr_matrix(features), model)
+    scored, own = onto.profiles(data.matrix)
+    taste = (0.5 * scored + 0.5 * own) @ onto.ridge_inverse(0.3)
+    gram = features.T @ features
+    penalty = 0.3 * np.diag(gram)[:-1].mean() * np.diag([1.0] * 5 + [0.0])  # no intercept's
+    scores = collaborative.lead_scores(model, data.matrix)
+    for lead in range(data.n_leads):
+        s, x = scores[lead], data.matrix[lead].toarray().ravel()
+        target = 0.5 * s / np.abs(s).max() + 0.5 * x / x.max()
+        expected = np.linalg.solve(gram + penalty, features.T @ target)
+        assert np.allclose(taste[lead], expected, atol=1e-6)
 
 
 def test_the_same_seed_gives_the_same_numbers(
@@ -96,10 +183,7 @@ def test_the_same_seed_gives_the_same_numbers(
 ) -> None:
     inter, items = csvs
     assert without_times(evaluate("--interactions", str(inter))) == without_times(warm)
-    again = evaluate(
-        "--interactions", str(inter), "--item-features", str(items), "--cold-start-items", "0.2"
-    )
-    assert without_times(again) == without_times(cold)
+    assert without_times(evaluate_cold(inter, items)) == without_times(cold)
     other = evaluate("--interactions", str(inter), "--seed", "7")
     assert other["model"]["ndcg@10"] != warm["model"]["ndcg@10"]
 
