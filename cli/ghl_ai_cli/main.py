@@ -302,6 +302,12 @@ def train_recommend(
         for name, m in card["metrics"]["test"].items():
             table.add_row(name, *(f"{m[n]:.4f}" for n in names))
         out.print(table)
+        cold = card["metrics"]["cold_listings"]
+        out.print(
+            f"  new listings ({cold['listings']} held out of training, {cold['leads']:,} leads): "
+            f"nDCG@{k} {cold['hybrid'][f'ndcg@{k}']:.4f} vs feature popularity "
+            f"{cold['feature_popular'][f'ndcg@{k}']:.4f}, random {cold['random'][f'ndcg@{k}']:.4f}"
+        )
         curve = ", ".join(f"{b}: {v:.3f}" for b, v in card["metrics"]["blend_validation"].items())
         out.print(f"  validation nDCG@{k} by blend: {curve}")
         out.print(f"  {decision['message']}")

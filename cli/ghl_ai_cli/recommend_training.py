@@ -13,7 +13,10 @@ set, and a quarter of the rest the **validation** set:
    nDCG@k on the validation set, each lead ranking every listing it did not interact with in
    training, from its stated answers and training interactions: exactly what serving does;
 3. the held-out test set then measures the hybrid beside content alone (blend 1),
-   collaborative alone (blend 0) and most-popular, in the same run;
+   collaborative alone (blend 0) and most-popular, in the same run; and new listings (a fifth
+   of the catalogue with all its interactions removed, ranked among themselves, which the
+   served ranker does on content) beside a random order and the popularity of their city and
+   bedroom count;
 4. the model is refitted on every interaction and exported (``recommend.npz``), its card in
    the manifest: the version, the blend and its validation curve, the test metrics, the data.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 import math
 import platform
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any
 
@@ -40,6 +43,8 @@ from ghl_models.recommend import CollaborativeModel
 BLEND_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 TEST_SHARE = 0.25
 VALIDATION_SHARE = 0.25
+#: Listings held out entirely to measure how new listings are ranked.
+COLD_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -88,14 +93,14 @@ def _ranked_quality(
     truth: Sequence[set[str]],
     blends: Sequence[float],
     k: int,
-    popular: np.ndarray | None = None,
+    baselines: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """nDCG / precision / recall @k per blend (and for most-popular), over the leads with
-    held-out listings."""
+    """nDCG / precision / recall @k per blend (and for each baseline's fixed scores), over the
+    leads with held-out listings, each ranking the index's candidates."""
     ranker = Ranker(index, model)
     hits: dict[str, list[np.ndarray]] = {str(b): [] for b in blends}
-    if popular is not None:
-        hits["popular"] = []
+    for name in baselines or {}:
+        hits[name] = []
     relevant: list[int] = []
     for lead, seen, wanted in zip(leads, history, truth, strict=True):
         if not wanted:
@@ -113,8 +118,7 @@ def _ranked_quality(
                 target[index.row[key]] = True
         relevant.append(len(wanted))
         runs: list[tuple[str, np.ndarray]] = [(str(b), blended(content, collab, b)) for b in blends]
-        if popular is not None:
-            runs.append(("popular", popular.astype(np.float64)))
+        runs += [(name, scores.astype(np.float64)) for name, scores in (baselines or {}).items()]
         for name, score in runs:
             s = np.where(allowed, score, -np.inf)
             top = np.argpartition(-s, k - 1)[:k]
@@ -125,6 +129,57 @@ def _ranked_quality(
         name: metrics.ranking_metrics(np.asarray(found, dtype=bool).reshape(-1, k), n_relevant, k)
         for name, found in hits.items()
     }
+
+
+def _cold_listings(
+    index: CatalogueIndex, leads: Sequence[LeadData], blend: float, k: int, seed: int
+) -> dict[str, Any]:
+    """New listings: a seeded :data:`COLD_SHARE` of the catalogue with every interaction
+    removed from training; each lead that interacted with one ranks only those (the served
+    ranker: the model has never seen them, so on content), beside a random order and the
+    popularity of the listing's city and bedroom count in training."""
+    rng = np.random.default_rng(seed + 2)
+    keys = sorted(index.row)
+    cold = {keys[i] for i in rng.choice(len(keys), int(COLD_SHARE * len(keys)), replace=False)}
+    history = [{x: w for x, w in lead.interactions.items() if x not in cold} for lead in leads]
+    truth = [{x for x in lead.interactions if x in cold} for lead in leads]
+    fitted = _fit(history, seed)
+    mask = np.zeros(len(index), dtype=bool)
+    mask[[index.row[x] for x in cold]] = True
+    counts = _popularity(index, history)
+    by_city = _group_mean(index.city, counts, ~mask)
+    by_beds = _group_mean(np.nan_to_num(index.beds, nan=-1).astype(np.int64), counts, ~mask)
+    quality = _ranked_quality(
+        replace(index, candidate=mask),
+        fitted.model,
+        leads,
+        history,
+        truth,
+        [blend],
+        k,
+        baselines={
+            "random": rng.random(len(index)),
+            "feature_popular": by_city + by_beds,
+        },
+    )
+    return {
+        "share": COLD_SHARE,
+        "listings": len(cold),
+        "leads": sum(1 for t in truth if t),
+        "hybrid": quality[str(blend)],
+        "random": quality["random"],
+        "feature_popular": quality["feature_popular"],
+    }
+
+
+def _group_mean(groups: np.ndarray, values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Per row: the mean of ``values`` over the ``known`` rows of its group (0 when none)."""
+    codes = groups - groups.min()
+    total = np.bincount(codes[known], values[known], minlength=int(codes.max()) + 1)
+    count = np.bincount(codes[known], minlength=int(codes.max()) + 1)
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    result: np.ndarray = mean[codes]
+    return result
 
 
 def _popularity(index: CatalogueIndex, history: Sequence[Mapping[str, float]]) -> np.ndarray:
@@ -170,8 +225,10 @@ def train_recommender(
         test,
         sorted({blend, 0.0, 1.0}),
         k,
-        popular=_popularity(index, train),
+        baselines={"popular": _popularity(index, train)},
     )
+    progress("measuring new listings (cold start)")
+    cold = _cold_listings(index, leads, blend, k, seed)
     progress("refitting on every interaction")
     final = _fit([lead.interactions for lead in leads], seed)
     n_interactions = sum(len(lead.interactions) for lead in leads)
@@ -189,6 +246,7 @@ def train_recommender(
                 "collaborative_only": tested["0.0"],
                 "popular": tested["popular"],
             },
+            "cold_listings": cold,
             "blend_validation": {b: curve[b][key] for b in curve},
             "candidates": {
                 c["name"]: c["validation"][key] if c["validation"] else c["skipped"]

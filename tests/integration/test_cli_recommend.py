@@ -54,6 +54,8 @@ def test_training_picks_the_blend_with_the_best_validation_score_and_is_reproduc
     assert set(test) == {"hybrid", "content_only", "collaborative_only", "popular"}
     assert test["hybrid"]["ndcg@10"] > test["popular"]["ndcg@10"]
     assert card["chosen"] in card["metrics"]["candidates"]
+    cold = card["metrics"]["cold_listings"]
+    assert cold["listings"] == 24 and cold["hybrid"]["ndcg@10"] > cold["random"]["ndcg@10"]
 
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     entry = manifest["models"]["recommend"]

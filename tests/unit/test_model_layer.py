@@ -117,6 +117,9 @@ def test_the_shipped_recommender_knows_the_demo_catalogue_and_beats_its_baseline
     assert test["hybrid"]["ndcg@10"] >= test["content_only"]["ndcg@10"]
     curve = entry["metrics"]["blend_validation"]
     assert curve[str(entry["blend"])] == max(curve.values())  # the blend is the best measured
+    cold = entry["metrics"]["cold_listings"]  # new listings, ranked on their content
+    assert cold["hybrid"]["ndcg@10"] > cold["feature_popular"]["ndcg@10"]
+    assert cold["hybrid"]["ndcg@10"] > cold["random"]["ndcg@10"]
     assert set(entry["libraries"]) >= {"numpy", "scipy"}
 
 
