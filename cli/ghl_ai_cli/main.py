@@ -590,6 +590,101 @@ def events_public(
     )
 
 
+# -- workflows -------------------------------------------------------------------------------
+
+workflows_app = typer.Typer(help="Workflow definitions (nurture sequences).", no_args_is_help=True)
+app.add_typer(workflows_app, name="workflows")
+
+
+def _workflow_row(workflow: Any) -> dict[str, Any]:
+    trigger = workflow.trigger.model_dump(exclude_none=True) if workflow.trigger else None
+    return {
+        "name": workflow.name,
+        "description": workflow.description,
+        "trigger": trigger,
+        "steps": len(workflow.steps),
+        "goals": list(workflow.goals),
+        "settings": workflow.settings.model_dump(),
+    }
+
+
+@workflows_app.command("list")
+def workflows_list(as_json: JsonFlag = False) -> None:
+    """The built-in workflows: name, trigger, steps."""
+    from ghl_ai.workflows.catalogue import builtin
+
+    rows = [_workflow_row(w) for w in builtin().values()]
+
+    def human() -> None:
+        table = Table(title=f"{len(rows)} built-in workflows")
+        table.add_column("name", no_wrap=True)
+        table.add_column("trigger", no_wrap=True)
+        table.add_column("steps", justify="right")
+        table.add_column("description")
+        for row in rows:
+            trigger = (row["trigger"] or {}).get("event", "-")
+            table.add_row(row["name"], trigger, str(row["steps"]), row["description"])
+        Console(soft_wrap=True).print(table)
+
+    _emit({"workflows": rows}, as_json, human)
+
+
+@workflows_app.command("show")
+def workflows_show(
+    name: Annotated[str, typer.Argument(help="A workflow's name (workflows list).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """A workflow's definition, step by step."""
+    from ghl_ai.workflows.catalogue import builtin
+
+    found = builtin().get(name)
+    if found is None:
+        raise _fail(f"no workflow {name!r}: one of {', '.join(builtin())}")
+    workflow = found
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        out.print(f"[bold]{workflow.name}[/bold]: {workflow.description}")
+        out.print(f"  goals (a run ends when met): {', '.join(workflow.goals)}", markup=False)
+        for step in workflow.steps:
+            fields = step.model_dump(by_alias=True, exclude_none=True, exclude={"id", "type"})
+            detail = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+            out.print(f"  {step.id:<22} {step.type:<15} {detail}", markup=False)
+
+    _emit(
+        {**_workflow_row(workflow), "definition": workflow.model_dump(by_alias=True)},
+        as_json,
+        human,
+    )
+
+
+@workflows_app.command("validate")
+def workflows_validate(
+    file: Annotated[Path, typer.Argument(help="A YAML (or JSON) workflow definition.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a definition: exits 1 naming the workflow, the step and each problem."""
+    from ghl_ai.workflows.catalogue import builtin, load_file
+    from ghl_ai.workflows.definition import WorkflowError, check_references
+
+    try:
+        workflows = load_file(file)
+        check_references({**builtin(), **{w.name: w for w in workflows}})
+    except WorkflowError as exc:
+        if as_json:
+            sys.stdout.write(json.dumps({"valid": False, "problems": exc.problems}) + "\n")
+        else:
+            for problem in exc.problems:
+                console.print(f"[red]invalid:[/red] {problem}", markup=True, highlight=False)
+        raise typer.Exit(code=1) from None
+    names = [w.name for w in workflows]
+    _emit(
+        {"valid": True, "workflows": names},
+        as_json,
+        lambda: Console(soft_wrap=True).print(f"valid: {', '.join(names)}"),
+    )
+
+
 # -- listings --------------------------------------------------------------------------------
 
 listings_app = typer.Typer(help="The location's listings catalogue.", no_args_is_help=True)

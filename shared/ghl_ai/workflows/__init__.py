@@ -1,0 +1,1 @@
+"""Workflow engine: declarative nurture sequences run as SQS steps."""
