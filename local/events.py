@@ -11,6 +11,8 @@ events/intake/*.json   API Gateway HTTP API (v2) events for IntakeFunction, sign
                        (with the local API key).
 events/worker/*.json   SQS events for WorkerFunction, each carrying one job.
 events/scoring/*.json  SQS events for ScoringFunction (a scoring job after website events).
+events/recommendations/*.json  RecommendationsFunction: its route (a lead's top 5 matches, with
+                       the local API key) and an SQS event of one "send top matches" job.
 events/env.json        `sam local invoke --env-vars` values that make the samples verify.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ghl_ai.jobs import Identity, Job, ScoringJob
+from ghl_ai.jobs import Identity, Job, MatchesJob, ScoringJob
 from ghl_ai.webhooks.events import parse_marketplace_webhook
 from local import devkeys
 from local.apigw import http_event
@@ -210,6 +212,32 @@ def scoring_event() -> dict[str, Any]:
     return sqs_event("sample-score-job", job.model_dump_json(), "ScoringQueue")
 
 
+def recommendations_read_event() -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {devkeys.API_KEY}", "user-agent": "curl/8.5.0"}
+    event = http_event(
+        "GET",
+        f"/leads/{LEAD_READ_CONTACT_ID}/recommendations",
+        None,
+        headers,
+        {"k": "5"},
+        route_key="GET /leads/{contactId}/recommendations",
+    )
+    event["pathParameters"] = {"contactId": LEAD_READ_CONTACT_ID}
+    return _stable(event)
+
+
+def matches_event() -> dict[str, Any]:
+    """A "send top matches" job, as the worker queues it for the matches tag."""
+    job = MatchesJob(
+        id="tag:sample",
+        received_at=RECEIVED_AT,
+        location_id=json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())["location"]["id"],
+        contact_id=LEAD_READ_CONTACT_ID,
+        reason="matches_tag",
+    )
+    return sqs_event("sample-matches-job", job.model_dump_json(), "MatchesQueue")
+
+
 def sqs_event(message_id: str, body: str, queue: str) -> dict[str, Any]:
     return {
         "Records": [
@@ -242,6 +270,11 @@ def render() -> dict[Path, str]:
     for fixture in WORKER_SAMPLES:
         files[EVENTS / "worker" / fixture] = json.dumps(worker_event(fixture), indent=2) + "\n"
     files[EVENTS / "scoring" / "score_job.json"] = json.dumps(scoring_event(), indent=2) + "\n"
+    recommendations = EVENTS / "recommendations"
+    files[recommendations / "recommendations_read.json"] = (
+        json.dumps(recommendations_read_event(), indent=2) + "\n"
+    )
+    files[recommendations / "matches_job.json"] = json.dumps(matches_event(), indent=2) + "\n"
     workflow = json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())
     env = {
         "IntakeFunction": {
@@ -250,7 +283,11 @@ def render() -> dict[Path, str]:
             "GHL_LOCATION_ID": workflow["location"]["id"],
             "API_KEY": devkeys.API_KEY,
             "LYRIO_SITE_KEY": devkeys.SITE_KEY,
-        }
+        },
+        "RecommendationsFunction": {
+            "GHL_LOCATION_ID": workflow["location"]["id"],
+            "API_KEY": devkeys.API_KEY,
+        },
     }
     files[EVENTS / "env.json"] = json.dumps(env, indent=2) + "\n"
     return files

@@ -149,3 +149,32 @@ def test_the_behaviour_sample_is_stored_for_its_contact(stack: Stack) -> None:
         e for e in stack.scan("EventsTable") if e["contactId"] == sample_events.BEHAVIOUR_CONTACT_ID
     ]
     assert sorted(e["type"] for e in stored) == ["property_save", "property_view", "tour_request"]
+
+
+def test_the_recommendations_samples_serve_and_send_matches(stack: Stack) -> None:
+    """The route sample returns the lead's matches; the matches-job sample is consumed (with no
+    GHL token configured it is acknowledged, never retried)."""
+    from datetime import UTC, datetime
+
+    from functions.recommendations import app as recommendations_app
+    from local import demo_catalogue
+
+    demo_catalogue.load(
+        stack.dynamodb, stack.resources.tables["ListingsTable"], LOCATION_ID, datetime.now(UTC)
+    )
+    LeadStore(stack.dynamodb, stack.resources.tables["LeadsTable"]).apply(
+        LeadKey(LOCATION_ID, sample_events.LEAD_READ_CONTACT_ID),
+        LeadChanges(set={"intent": "buy"}),
+    )
+    context = LambdaContext("RecommendationsFunction")
+    read = recommendations_app.handler(
+        load(EVENTS / "recommendations" / "recommendations_read.json"), context
+    )
+    body = response_json(read)
+    assert read["statusCode"] == 200, body
+    assert len(body["recommendations"]) == 5 and body["modelVersion"]
+
+    sent = recommendations_app.handler(
+        load(EVENTS / "recommendations" / "matches_job.json"), context
+    )
+    assert sent == {"batchItemFailures": []}
