@@ -54,6 +54,7 @@ from ghl_ai.tenants import TenantDirectory
 from ghl_models import recommender_for
 
 _CONTACT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+_K = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only (str.isdigit takes "٣")
 
 
 class Dependencies:
@@ -132,7 +133,7 @@ def recommendations(contactId: str) -> Response:
     if not _CONTACT_ID.match(contactId):
         return _error(400, "contactId is not a GHL contact id")
     raw_k = api.current_event.get_query_string_value("k", "5") or "5"
-    if not raw_k.isdigit() or not 1 <= int(raw_k) <= MAX_K:
+    if not _K.match(raw_k) or not 1 <= int(raw_k) <= MAX_K:
         return _error(400, f"k must be an integer from 1 to {MAX_K}")
     try:
         body = deps().service.for_lead(location_id, contactId, int(raw_k))

@@ -156,7 +156,9 @@ def test_errors_are_clear_json_and_another_location_is_invisible(stack: Stack) -
     assert stack.get_recommendations("c-ana", api_key="wrong").status == 401
     bad = stack.get_recommendations("c-ana", k="0")
     assert bad.status == 400 and "k must be an integer from 1 to 50" in bad.json["error"]
-    assert stack.get_recommendations("c-ana", k="ten").status == 400
+    for k in ("ten", "1e3", "-1", "٣", "99999999999999999999"):
+        assert stack.get_recommendations("c-ana", k=k).status == 400, k
+    assert stack.get_recommendations("a" * 500).status == 400  # not a contact id
     assert stack.get_recommendations("c-nobody").status == 404
     # The other location's lead is not found with this location's key, and its listing is
     # never recommended here.
