@@ -39,6 +39,7 @@ from functions.intake import app as intake_app
 from functions.recommendations import app as recommendations_app
 from functions.scoring import app as scoring_app
 from functions.worker import app as worker_app
+from functions.workflows import app as workflows_app
 from ghl_ai import config
 from ghl_ai.observability import logger
 from local import devkeys
@@ -238,6 +239,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "WorkerFunction",
             "ScoringFunction",
             "RecommendationsFunction",
+            "WorkflowFunction",
         ):
             for key, value in function_environment(
                 TEMPLATE, function, resources, parameters
@@ -247,7 +249,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         config.worker_settings.cache_clear()
         config.scoring_settings.cache_clear()
         config.recommendations_settings.cache_clear()
-        apps = (intake_app, worker_app, scoring_app, recommendations_app)
+        config.workflow_settings.cache_clear()
+        apps = (intake_app, worker_app, scoring_app, recommendations_app, workflows_app)
         for app in apps:
             app.deps.cache_clear()
         yield Stack(dynamodb, sqs, resources)

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, OutboxStore, VisitorStore
 from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.behaviour.stitching import Stitcher
 from ghl_ai.config import ScoringSettings, scoring_settings
 from ghl_ai.jobs import ScoringJob
@@ -31,6 +32,7 @@ from ghl_ai.observability import logger, metrics
 from ghl_ai.scoring.score import Scorer
 from ghl_ai.scoring.service import ScoringService
 from ghl_ai.tenants import TenantDirectory
+from ghl_ai.workflows.triggers import WorkflowStarter
 from ghl_models import model_for, served
 
 
@@ -38,6 +40,7 @@ class Dependencies:
     def __init__(self, settings: ScoringSettings) -> None:
         dynamodb = boto3.client("dynamodb")
         events = BehaviourEventStore(dynamodb, settings.events_table)
+        tenants = TenantDirectory(settings, dynamodb)
         ghl = None
         if settings.ghl_api_token is not None:
             ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
@@ -48,10 +51,22 @@ class Dependencies:
             events=events,
             stitcher=Stitcher(VisitorStore(dynamodb, settings.visitors_table), events),
             outbox=OutboxStore(dynamodb, settings.outbox_table),
-            tenants=TenantDirectory(settings, dynamodb),
+            tenants=tenants,
             scorers=scorer_for,
             ghl=ghl,
+            workflows=WorkflowStarter(
+                JobQueue(boto3.client("sqs"), settings.workflow_queue_url), tenants
+            )
+            if settings.workflow_queue_url
+            else None,
         )
+
+
+def starter(settings: ScoringSettings, tenants: TenantDirectory) -> WorkflowStarter | None:
+    """Starts the workflows a hot score or an alert triggers (none without the queue)."""
+    if not settings.workflow_queue_url:
+        return None
+    return WorkflowStarter(JobQueue(boto3.client("sqs"), settings.workflow_queue_url), tenants)
 
 
 @lru_cache(maxsize=64)

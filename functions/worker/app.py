@@ -52,6 +52,7 @@ from ghl_ai.leads.tracker import LeadTracker
 from ghl_ai.observability import logger, metrics
 from ghl_ai.tenants import TenantDirectory
 from ghl_ai.webhooks.events import utcnow
+from ghl_ai.workflows.triggers import WorkflowStarter
 
 AnyJob = Job | LyrioFormJob | OutreachJob
 
@@ -83,6 +84,11 @@ class Dependencies:
             JobQueue(sqs, settings.matches_queue_url) if settings.matches_queue_url else None
         )
         self.tenants = TenantDirectory(settings, dynamodb)
+        self.workflows = (
+            WorkflowStarter(JobQueue(sqs, settings.workflow_queue_url), self.tenants)
+            if settings.workflow_queue_url
+            else None
+        )
         self.engine: ConversationEngine | None = None
         self.forms: FormProcessor | None = None
         if settings.ghl_api_token is not None:
@@ -167,18 +173,55 @@ class Dependencies:
         return Outcome("queued", f"top matches requested (tag {tag})")
 
     def _converse(self, job: AnyJob) -> Outcome:
+        outcome = self._conversation(job)
+        if self.workflows is not None:
+            self._fire_workflows(job, outcome)
+        return outcome
+
+    def _fire_workflows(self, job: AnyJob, outcome: Outcome) -> None:
+        """Start the workflows this job triggers, and tell them a lead replied."""
+        assert self.workflows is not None
+        if not isinstance(job, Job):
+            return
+        event, key = job.event, lead_key(job.event)
+        if key is None:
+            return
+        if event.type == "InboundMessage" and event.direction == "inbound":
+            self.workflows.replied(key)
+        elif event.type == "AppointmentCreate":
+            appointment = event.payload.get("appointment") or {}
+            cause = str(appointment.get("id") or job.id)
+            self.workflows.fire(key, "appointment_created", cause)
+        elif event.type in ("ContactTagUpdate", "WorkflowWebhook"):
+            for tag in {str(t).lower() for t in event.payload.get("tags") or []}:
+                self.workflows.fire(key, "tag_added", f"{key.contact_id}:{tag}", tag=tag)
+
+    def _start(
+        self,
+        engine: ConversationEngine,
+        key: LeadKey,
+        reason: str,
+        context: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """Write first; once our first text is out, the follow-up workflows start."""
+        outcome = engine.start(key, reason, context)
+        if outcome.action == "replied" and self.workflows is not None:
+            self.workflows.fire(key, "first_outbound", key.contact_id)
+        return outcome
+
+    def _conversation(self, job: AnyJob) -> Outcome:
         engine = self.engine
         if engine is None:
             return Outcome("skipped", "no GHL token")
         if isinstance(job, OutreachJob):
-            return engine.start(LeadKey(job.location_id, job.contact_id), job.reason)
+            return self._start(engine, LeadKey(job.location_id, job.contact_id), job.reason)
         if isinstance(job, LyrioFormJob):
             assert self.forms is not None
             key, context = self.forms.handle(job)
             self.request_score(job.id, key, "form", visitor=job.form.visitor_id)
             if not job.form.consent:
                 return Outcome("skipped", "no consent to text")
-            return engine.start(key, "form", context)
+            return self._start(engine, key, "form", context)
         event, contact = job.event, lead_key(job.event)
         if contact is None:
             return Outcome("skipped", "no contact")
@@ -187,11 +230,11 @@ class Dependencies:
             assert message is not None
             return engine.on_inbound(message)
         if event.type == "ContactCreate":
-            return engine.start(contact, "contact_created")
+            return self._start(engine, contact, "contact_created")
         tags = {str(t).lower() for t in event.payload.get("tags") or []}
         profile = self.tenants.profile(contact.location_id)
         if event.type in ("WorkflowWebhook", "ContactTagUpdate") and profile.activation_tag in tags:
-            return engine.start(contact, "activation_tag")
+            return self._start(engine, contact, "activation_tag")
         if event.type in ("WorkflowWebhook", "ContactTagUpdate") and profile.matches_tag in tags:
             return self._request_matches(job.id, contact, profile.matches_tag)
         return Outcome("skipped", f"nothing to say on {event.type}")

@@ -79,6 +79,11 @@ class TenantSettings(_Settings):
     recommend_coming_soon: bool = False
     #: Tag that makes the system text the lead its top listing matches (a GHL workflow adds it).
     matches_tag: str = "send matches"
+    #: Proactive workflow messages a lead gets at most per day and per week (all workflows).
+    workflow_daily_cap: int = Field(default=2, ge=0)
+    workflow_weekly_cap: int = Field(default=6, ge=0)
+    #: The location's own workflow definitions (YAML / JSON list), over the built-ins.
+    workflows: str = ""
 
 
 class IntakeSettings(TenantSettings):
@@ -113,6 +118,9 @@ class WorkerSettings(TenantSettings):
     #: Where the worker asks for a lead's top listing matches to be texted (the matches tag,
     #: a buyer just qualified); absent: never.
     matches_queue_url: str | None = None
+    #: Where the worker starts workflows (after the first text, on an appointment) and tells
+    #: them a lead replied; absent: no workflows.
+    workflow_queue_url: str | None = None
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
     #: Absent: the rule-based qualifier answers every lead.
@@ -126,8 +134,30 @@ class ScoringSettings(TenantSettings):
     events_table: str
     visitors_table: str
     outbox_table: str
+    #: Where a hot score or a behaviour alert starts its workflow; absent: none.
+    workflow_queue_url: str | None = None
     ghl_api_base_url: str = GHL_API_BASE_URL
     ghl_api_token: SecretStr | None = None
+
+
+class WorkflowSettings(TenantSettings):
+    leads_table: str
+    events_table: str
+    messages_table: str
+    outbox_table: str
+    runs_table: str
+    workflow_queue_url: str
+    #: Where a ``send_matches`` step asks for the lead's top matches to be texted.
+    matches_queue_url: str | None = None
+    ghl_api_base_url: str = GHL_API_BASE_URL
+    ghl_api_token: SecretStr | None = None
+    #: Waits run this many times faster (the local stack's LOCAL_TIME_SCALE; 1 deployed).
+    workflow_time_scale: float = Field(default=1.0, gt=0)
+
+
+@lru_cache(maxsize=1)
+def workflow_settings() -> WorkflowSettings:
+    return WorkflowSettings.load()  # type: ignore[return-value]
 
 
 class RecommendationsSettings(TenantSettings):

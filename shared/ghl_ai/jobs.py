@@ -9,6 +9,9 @@
 
 Each job's ``id`` is its idempotency key in the worker.
 
+On the workflow queue, :class:`WorkflowStartJob` and :class:`WorkflowStepJob`: start a nurture
+sequence for a lead, run one step of a run (the WorkflowFunction).
+
 On the matches queue, :class:`MatchesJob`: text a lead its top listing matches (the
 RecommendationsFunction; a GHL workflow's tag, the conversation once a buyer is qualified).
 
@@ -84,6 +87,58 @@ class ScoringJob(BaseModel):
     visitors: list[str] = Field(default_factory=list)
     identities: list[Identity] = Field(default_factory=list)
     reason: str = "events"
+
+
+class WorkflowStartJob(BaseModel):
+    """Start ``workflow`` for a lead (WorkflowFunction). ``id`` names the start: a redelivery
+    starts nothing twice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["workflow_start"] = "workflow_start"
+    received_at: datetime
+    location_id: str
+    contact_id: str
+    workflow: str
+    #: What started it: first_outbound | appointment_created | score_hot | behaviour_alert |
+    #: churn_risk | tag_added | workflow | manual
+    trigger: str = "manual"
+    #: Values the templates may use (``alert``, ``score``, ``appointment_time`` ...).
+    context: dict[str, str] = Field(default_factory=dict)
+
+
+class WorkflowStepJob(BaseModel):
+    """Run step ``step_id`` of a run, as its ``seq``-th step. A copy (redelivery, the sweeper's
+    safety net) whose ``seq`` the run has passed is dropped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["workflow_step"] = "workflow_step"
+    location_id: str
+    contact_id: str
+    run_id: str
+    seq: int = Field(ge=0)
+    step_id: str
+
+
+class WorkflowReplyJob(BaseModel):
+    """The lead wrote: its runs that stop on a reply end now (not at their next step)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["workflow_reply"] = "workflow_reply"
+    location_id: str
+    contact_id: str
+
+
+WorkflowJobs = WorkflowStartJob | WorkflowStepJob | WorkflowReplyJob
+WorkflowJob = Annotated[WorkflowJobs, Field(discriminator="kind")]
+_WORKFLOW_ADAPTER: TypeAdapter[WorkflowJobs] = TypeAdapter(WorkflowJob)
+
+
+def parse_workflow_job(body: str) -> WorkflowJobs:
+    return _WORKFLOW_ADAPTER.validate_json(body)
 
 
 class MatchesJob(BaseModel):

@@ -41,6 +41,9 @@ _PROFILE_ATTRIBUTES = {
     "listingUrlTemplate": "listing_url_template",
     "recommendComingSoon": "recommend_coming_soon",
     "matchesTag": "matches_tag",
+    "workflowDailyCap": "workflow_daily_cap",
+    "workflowWeeklyCap": "workflow_weekly_cap",
+    "workflows": "workflows",
 }
 
 
@@ -66,6 +69,10 @@ class TenantProfile:
     listing_url_template: str = ""
     recommend_coming_soon: bool = False
     matches_tag: str = "send matches"
+    #: Workflows: proactive messages per lead per day / week, the location's own definitions.
+    workflow_daily_cap: int = 2
+    workflow_weekly_cap: int = 6
+    workflows: str = ""
 
     @classmethod
     def build(cls, location_id: str, values: dict[str, Any]) -> TenantProfile:
@@ -94,6 +101,9 @@ class TenantProfile:
             listing_url_template=str(values.get("listing_url_template") or ""),
             recommend_coming_soon=_flag(values.get("recommend_coming_soon")),
             matches_tag=str(values.get("matches_tag") or "send matches").lower(),
+            workflow_daily_cap=int(values.get("workflow_daily_cap", 2)),
+            workflow_weekly_cap=int(values.get("workflow_weekly_cap", 6)),
+            workflows=str(values.get("workflows") or ""),
         )
 
 

@@ -14,6 +14,7 @@ import pytest
 from functions.recommendations import app as recommendations_app
 from functions.scoring import app as scoring_app
 from functions.worker import app as worker_app
+from functions.workflows import app as workflows_app
 from ghl_ai import config
 from local.anthropic_standin import AnthropicStandIn
 from local.ghl_standin import GhlStandIn, RecordedCall
@@ -149,8 +150,10 @@ def configure(
     config.worker_settings.cache_clear()
     config.scoring_settings.cache_clear()
     config.recommendations_settings.cache_clear()
+    config.workflow_settings.cache_clear()
     worker_app.deps.cache_clear()
     recommendations_app.deps.cache_clear()
+    workflows_app.deps.cache_clear()
     scoring_app.deps.cache_clear()
 
 

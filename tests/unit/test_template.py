@@ -15,6 +15,7 @@ from ghl_ai.config import (
     RecommendationsSettings,
     ScoringSettings,
     WorkerSettings,
+    WorkflowSettings,
 )
 from local.template import (
     ROOT,
@@ -33,6 +34,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "WorkerFunction": WorkerSettings,
     "ScoringFunction": ScoringSettings,
     "RecommendationsFunction": RecommendationsSettings,
+    "WorkflowFunction": WorkflowSettings,
 }
 
 
@@ -113,6 +115,7 @@ def test_the_sqs_consumers_report_partial_failures_and_park_failures_in_a_dlq() 
         ("RecommendationsFunction", "MatchesQueue"),
         ("ScoringFunction", "ScoringQueue"),
         ("WorkerFunction", "JobsQueue"),
+        ("WorkflowFunction", "WorkflowQueue"),
     ]
     assert all(s.report_batch_item_failures for s in sources)
     for source in sources:

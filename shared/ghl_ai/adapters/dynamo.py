@@ -7,11 +7,14 @@ Tables (template.yaml):
 - webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay)
 - outbox     PK id, TTL expiresAt                              — one item per side effect
 - visitors   PK locationId, SK visitorId                       — website visitor → contact
+- runs       PK lead, SK runId (``<workflow>:<ms>``) or ``lock#<workflow>``; GSI byDue
+             (dueBucket, dueAt): the runs whose next step is due (workflow engine)
 - listings   PK locationId, SK listingKey                      — the location's catalogue
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
@@ -351,6 +354,19 @@ class BehaviourEventStore(_Table):
     def delete_lead(self, key: LeadKey) -> int:
         return self._delete_partition("lead", key.partition, "sk")
 
+    def latest(self, key: LeadKey) -> dict[str, Any] | None:
+        """The lead's most recent event, or None."""
+        response = self._client.query(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": "lead"},
+            ExpressionAttributeValues={":pk": {"S": key.partition}},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        items = response.get("Items", [])
+        return from_item(items[0]) if items else None
+
     def interest_in(self, location_id: str, property_id: str) -> dict[str, dict[str, int]]:
         """Contact → event type → count, for every identified lead with events on the listing
         (the byProperty index; anonymous visitors left out)."""
@@ -633,3 +649,120 @@ class ListingStore(_Table):
         ):
             for item in page.get("Items", []):
                 yield Listing.from_state(from_item(item))
+
+
+class WorkflowRunStore(_Table):
+    """Workflow runs, one item per (lead, run), and a lock item per (lead, workflow) that keeps
+    a workflow from running twice for a lead (``allow_concurrent`` workflows take none).
+
+    Every change to a run is conditional on its ``seq`` (the number of steps it has taken), so
+    two copies of one step message can never both advance it."""
+
+    DUE = "due"
+
+    @staticmethod
+    def _key(location_id: str, contact_id: str, run_id: str) -> dict[str, Any]:
+        return {"lead": {"S": f"{location_id}#{contact_id}"}, "runId": {"S": run_id}}
+
+    def create(self, run: dict[str, Any], lock: bool) -> bool:
+        """Store a new run (and its lock); False when the workflow already runs for the lead."""
+        item = to_item({**run, "lead": f"{run['locationId']}#{run['contactId']}"})
+        puts: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(runId)",
+                }
+            }
+        ]
+        if lock:
+            puts.append(
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": to_item(
+                            {
+                                "lead": item["lead"]["S"],
+                                "runId": f"lock#{run['workflow']}",
+                                "run": run["runId"],
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(runId)",
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=puts)
+        except self._client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def get(self, location_id: str, contact_id: str, run_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name, Key=self._key(location_id, contact_id, run_id), ConsistentRead=True
+        )
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def for_lead(self, location_id: str, contact_id: str) -> list[dict[str, Any]]:
+        """Every run of the lead (not the locks), oldest first."""
+        items = [
+            from_item(i)
+            for page in self._partition("lead", f"{location_id}#{contact_id}")
+            for i in page
+        ]
+        return [i for i in items if not str(i["runId"]).startswith("lock#")]
+
+    def advance(self, run: dict[str, Any], seq: int, changes: dict[str, Any]) -> bool:
+        """Apply ``changes`` (None removes an attribute) if the run is still at ``seq``."""
+        names = {"#seq": "seq"}
+        values: dict[str, Any] = {":seq": {"N": str(seq)}}
+        sets, removes = [], []
+        for i, (attr, value) in enumerate(changes.items()):
+            names[f"#a{i}"] = attr
+            if value is None:
+                removes.append(f"#a{i}")
+            else:
+                values[f":a{i}"] = _serializer.serialize(_plain(value))
+                sets.append(f"#a{i} = :a{i}")
+        expression = ("SET " + ", ".join(sets)) if sets else ""
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key=self._key(run["locationId"], run["contactId"], run["runId"]),
+                UpdateExpression=expression.strip(),
+                ConditionExpression="#seq = :seq",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def unlock(self, run: dict[str, Any]) -> None:
+        """Free the workflow for the lead again (only if this run holds the lock)."""
+        with contextlib.suppress(self._client.exceptions.ConditionalCheckFailedException):
+            self._client.delete_item(
+                TableName=self.name,
+                Key=self._key(run["locationId"], run["contactId"], f"lock#{run['workflow']}"),
+                ConditionExpression="#r = :r",
+                ExpressionAttributeNames={"#r": "run"},
+                ExpressionAttributeValues={":r": {"S": run["runId"]}},
+            )
+
+    def due(self, now: float, limit: int = 1000) -> list[dict[str, Any]]:
+        """Runs whose next step is due by ``now`` (the byDue index), at most ``limit``."""
+        found: list[dict[str, Any]] = []
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            IndexName="byDue",
+            KeyConditionExpression="dueBucket = :b AND dueAt <= :now",
+            ExpressionAttributeValues={":b": {"S": self.DUE}, ":now": {"N": repr(now)}},
+        ):
+            found += [from_item(i) for i in page.get("Items", [])]
+            if len(found) >= limit:
+                break
+        return found[:limit]

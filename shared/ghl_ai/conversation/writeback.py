@@ -148,6 +148,29 @@ class GhlWriteBack:
         self._ghl.update_custom_fields(contact_id, values)
         return written
 
+    def write_named_field(self, location_id: str, contact_id: str, name: str, value: Any) -> bool:
+        """Set the custom field called ``name`` (a workflow step); False when the location has
+        no such field."""
+        field_id = self._field_ids(location_id).get(name.lower())
+        if field_id is None:
+            logger.info(
+                "custom field missing in GHL; skipped",
+                extra={"location_id": location_id, "field": name},
+            )
+            return False
+        self._ghl.update_custom_fields(contact_id, {field_id: value})
+        return True
+
+    def named_fields(self, location_id: str, contact_id: str) -> dict[str, Any]:
+        """The contact's custom-field values by lower-case field name (from GHL)."""
+        names = {v: k for k, v in self._field_ids(location_id).items()}
+        contact = self._ghl.get_contact(contact_id)
+        values: dict[str, Any] = {}
+        for entry in contact.get("customFields") or []:
+            if isinstance(entry, dict) and entry.get("id") in names:
+                values[names[entry["id"]]] = entry.get("value", entry.get("field_value"))
+        return values
+
     def _field_ids(self, location_id: str) -> dict[str, str]:
         cached = self._fields.get(location_id)
         if cached and cached[0] > time.monotonic():

@@ -35,6 +35,7 @@ from ghl_ai.scoring.alerts import Alert, AlertRule, InvalidAlertRules, evaluate,
 from ghl_ai.scoring.score import LeadScore, Scorer
 from ghl_ai.tenants import TenantDirectory
 from ghl_ai.webhooks.events import utcnow
+from ghl_ai.workflows.triggers import WorkflowStarter
 
 
 @dataclass
@@ -58,6 +59,7 @@ class ScoringService:
         tenants: TenantDirectory,
         scorers: Callable[[str], Scorer],
         ghl: GhlClient | None,
+        workflows: WorkflowStarter | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._leads = leads
@@ -70,6 +72,8 @@ class ScoringService:
         self._ghl = ghl
         self._writeback = GhlWriteBack(ghl) if ghl is not None else None
         self._clock = clock
+        #: Starts the workflows a hot score or an alert triggers.
+        self._workflows = workflows
 
     def handle(self, job: ScoringJob) -> list[LeadOutcome]:
         location = job.location_id
@@ -103,11 +107,15 @@ class ScoringService:
         changes = LeadChanges(set={"score": score.as_state()}, set_if_absent={"createdAt": now})
         if self._writeback is not None:
             try:
-                outcome.written = self._write_back(key, lead.get("score") or {}, score)
+                previous = lead.get("score") or {}
+                outcome.written = self._write_back(key, previous, score)
                 rules = self._rules(key.location_id)
                 for alert in evaluate(rules, stream, features, context, now.timestamp()):
                     if self._fire(key, lead, alert, score, now, changes):
                         outcome.alerts.append(alert.rule.name)
+                        self._start_workflows(key, "behaviour_alert", alert, score, now)
+                if score.temperature == "hot" and previous.get("temperature") != "hot":
+                    self._start_workflows(key, "score_hot", None, score, now)
             except GhlApiError as exc:
                 if exc.status not in (400, 404):
                     raise
@@ -119,6 +127,19 @@ class ScoringService:
                 )
         self._leads.apply(key, changes)
         return outcome
+
+    def _start_workflows(
+        self, key: LeadKey, event: str, alert: Alert | None, score: LeadScore, now: datetime
+    ) -> None:
+        if self._workflows is None:
+            return
+        reasons = "; ".join(score.reasons)
+        context = {"score": str(score.value), "alert": alert.detail if alert else reasons}
+        cause = (
+            alert.id(key.location_id, key.contact_id) if alert else f"{key.contact_id}:{now:%Y%m%d}"
+        )
+        rule = alert.rule.name if alert else None
+        self._workflows.fire(key, event, cause, context, rule=rule)
 
     def _rules(self, location_id: str) -> dict[str, AlertRule]:
         try:
