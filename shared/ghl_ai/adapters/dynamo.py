@@ -713,6 +713,66 @@ class WorkflowRunStore(_Table):
         ]
         return [i for i in items if not str(i["runId"]).startswith("lock#")]
 
+    #: What a lead's read shows of a live run (the history and context stay in the table).
+    LIVE_ATTRIBUTES = ("runId", "workflow", "status", "stepId", "dueAt", "startedAt")
+
+    def live_for_lead(self, location_id: str, contact_id: str) -> list[dict[str, Any]]:
+        """The lead's active and paused runs, only :attr:`LIVE_ATTRIBUTES`: one Query (the
+        partition is small: a lead's runs and locks; the locks have no status)."""
+        names = {"#pk": "lead", "#status": "status"}
+        names.update({f"#p{i}": attr for i, attr in enumerate(self.LIVE_ATTRIBUTES)})
+        paginator = self._client.get_paginator("query")
+        found: list[dict[str, Any]] = []
+        for page in paginator.paginate(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            FilterExpression="#status IN (:active, :paused)",
+            ProjectionExpression=", ".join(f"#p{i}" for i in range(len(self.LIVE_ATTRIBUTES))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={
+                ":pk": {"S": f"{location_id}#{contact_id}"},
+                ":active": {"S": "active"},
+                ":paused": {"S": "paused"},
+            },
+        ):
+            found += [from_item(i) for i in page.get("Items", [])]
+        return found
+
+    def scan(
+        self,
+        location_id: str | None = None,
+        *,
+        having: str | None = None,
+        attributes: Sequence[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Every run in the table (of one location when given; only those with the attribute
+        ``having``; only ``attributes`` when given), page by page. A Scan reads the whole
+        table: for operator commands (``ghl-ai workflows report``), never on a request path."""
+        names: dict[str, str] = {"#run": "runId"}
+        values: dict[str, Any] = {":lock": {"S": "lock#"}}
+        filters = ["NOT begins_with(#run, :lock)"]
+        if location_id is not None:
+            names["#loc"] = "locationId"
+            values[":loc"] = {"S": location_id}
+            filters.append("#loc = :loc")
+        if having is not None:
+            names["#has"] = having
+            filters.append("attribute_exists(#has)")
+        extra: dict[str, Any] = {}
+        if attributes:
+            names.update({f"#p{i}": attr for i, attr in enumerate(attributes)})
+            extra["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(attributes)))
+        paginator = self._client.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.name,
+            FilterExpression=" AND ".join(filters),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            **extra,
+        ):
+            for item in page.get("Items", []):
+                yield from_item(item)
+
     def advance(self, run: dict[str, Any], seq: int, changes: dict[str, Any]) -> bool:
         """Apply ``changes`` (None removes an attribute) if the run is still at ``seq``."""
         names = {"#seq": "seq"}

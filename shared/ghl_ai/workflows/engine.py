@@ -77,6 +77,60 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
+def end_run(
+    runs: WorkflowRunStore,
+    run: dict[str, Any],
+    seq: int,
+    reason: str,
+    *,
+    now: datetime,
+    cancelled: bool = False,
+    history: list[Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> bool:
+    """End the run at ``seq`` (done, or cancelled) with ``reason`` and free its workflow's lock
+    for the lead. False when another copy advanced the run first (nothing was written)."""
+    changes: dict[str, Any] = {
+        **(extra or {}),
+        "status": "cancelled" if cancelled else "done",
+        "seq": seq + 1,
+        "endReason": reason,
+        "endedAt": iso(now),
+        "updatedAt": iso(now),
+        "dueAt": None,
+        "dueBucket": None,
+    }
+    if history is not None:
+        changes["history"] = history
+    if not runs.advance(run, seq, changes):
+        return False
+    runs.unlock(run)
+    return True
+
+
+def cancel_run(
+    runs: WorkflowRunStore,
+    location_id: str,
+    contact_id: str,
+    run_id: str,
+    reason: str,
+    *,
+    now: datetime,
+    attempts: int = 3,
+) -> bool:
+    """Cancel an active or paused run (the engine's :meth:`WorkflowEngine.cancel`, and
+    ``ghl-ai workflows cancel``, which needs only the runs table). A step taken at the same
+    moment moves ``seq`` on: the run is read again and the cancel retried. False when there is
+    no such run or it has already ended."""
+    for _ in range(attempts):
+        run = runs.get(location_id, contact_id, run_id)
+        if run is None or run.get("status") not in ("active", "paused"):
+            return False
+        if end_run(runs, run, int(run["seq"]), reason, now=now, cancelled=True):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     """What a step did and where the run goes: ``next`` now (or after ``delay``), ``wait``
@@ -264,20 +318,16 @@ class WorkflowEngine:
         history: list[Any] | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> str:
-        changes: dict[str, Any] = {
-            **(extra or {}),
-            "status": "cancelled" if cancelled else "done",
-            "seq": seq + 1,
-            "endReason": reason,
-            "endedAt": iso(self._clock()),
-            "updatedAt": iso(self._clock()),
-            "dueAt": None,
-            "dueBucket": None,
-        }
-        if history is not None:
-            changes["history"] = history
-        if self._runs.advance(run, seq, changes):
-            self._runs.unlock(run)
+        end_run(
+            self._runs,
+            run,
+            seq,
+            reason,
+            now=self._clock(),
+            cancelled=cancelled,
+            history=history,
+            extra=extra,
+        )
         return f"ended: {reason}"
 
     def _send_step(self, run: dict[str, Any], seq: int, step_id: str, delay: float) -> None:
@@ -307,11 +357,8 @@ class WorkflowEngine:
         return queued
 
     def cancel(self, location_id: str, contact_id: str, run_id: str, reason: str) -> bool:
-        run = self._runs.get(location_id, contact_id, run_id)
-        if run is None or run.get("status") not in ("active", "paused"):
-            return False
-        self._end(run, int(run["seq"]), reason, cancelled=True)
-        return True
+        """End an active or paused run as cancelled (see :func:`cancel_run`)."""
+        return cancel_run(self._runs, location_id, contact_id, run_id, reason, now=self._clock())
 
     def on_reply(self, location_id: str, contact_id: str) -> list[str]:
         """The lead wrote: cancel its runs that stop on a reply. Returns the runs cancelled."""
