@@ -1,5 +1,5 @@
 """Benchmark: intake latency, cold init of every function, worker own work, extraction accuracy,
-lead scoring, recommendations.
+lead scoring, recommendations, workflow steps.
 
 Usage (from the repository root)::
 
@@ -41,10 +41,16 @@ Usage (from the repository root)::
    counting, and its serving latency for one lead of 50 interactions (goal p99 5 ms) beside a
    popularity top 10.
 
-``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring, recommend) runs only
-those; the results file keeps the other sections from its previous run (``measured`` says when
-each was measured). Numbers go to stdout and ``.bench/results.json``. Exit status is 0 even if
-a goal fails.
+7. Workflows (bench/workflows.py): 10,000 runs, each advanced by one step (mostly waits and
+   texts, some branches and tags) through ``functions.workflows.app.handler`` in process
+   against moto, GHL faked by the loopback stand-in: own work per step apart from AWS and GHL
+   HTTP time (goal p99 5 ms), AWS calls per step counted, the end-to-end time against moto
+   (no goal). Baseline: a stale step copy (redelivered, its seq passed) read and dropped.
+
+``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring, recommend,
+workflows) runs only those; the results file keeps the other sections from its previous run
+(``measured`` says when each was measured). Numbers go to stdout and ``.bench/results.json``.
+Exit status is 0 even if a goal fails.
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ GOAL_COLD_IMPORT_MS = 600.0
 GOAL_OWN_WORK_P99_MS = 20.0
 
 #: The sections, in report order (``--only`` names them); their key in the results file.
-SECTIONS = ("intake", "cold", "worker", "extraction", "scoring", "recommend")
+SECTIONS = ("intake", "cold", "worker", "extraction", "scoring", "recommend", "workflows")
 REPORT_KEYS = {
     "intake": "latency",
     "cold": "cold_init",
@@ -109,6 +115,7 @@ REPORT_KEYS = {
     "extraction": "extraction",
     "scoring": "scoring",
     "recommend": "recommend",
+    "workflows": "workflows",
 }
 #: Goals in the order they are listed.
 GOAL_ORDER = (
@@ -120,6 +127,7 @@ GOAL_ORDER = (
     "recommend_serving_p99",
     "recommend_hybrid_p99",
     "recommend_cold_init_median",
+    "workflow_step_own_work_p99",
 )
 
 #: Locations the marketplace deliveries come from (a multi-location marketplace install).
@@ -901,6 +909,7 @@ def print_report(report: dict[str, Any]) -> None:
     from bench.recommend import print_recommend
     from bench.scoring import print_scoring
     from bench.worker import print_worker
+    from bench.workflows import print_workflows
 
     m = report["machine"]
     goals = {g["id"]: g for g in report["goals"]}
@@ -949,6 +958,10 @@ def print_report(report: dict[str, Any]) -> None:
     rc = report.get("recommend")
     if rc:
         print_recommend(rc, "6")
+
+    wf = report.get("workflows")
+    if wf:
+        print_workflows(wf, "7")
 
     print()
     present = [n for n, key in enumerate(SECTIONS, start=1) if report.get(REPORT_KEYS[key])]
@@ -1109,6 +1122,21 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="also time the whole train_collaborative (every candidate) at scale",
     )
+    parser.add_argument(
+        "--workflow-runs",
+        type=int,
+        default=10_000,
+        help="workflow runs (one lead each), each advanced by one timed step",
+    )
+    parser.add_argument(
+        "--workflow-warmup", type=int, default=100, help="warm-up workflow steps, not counted"
+    )
+    parser.add_argument(
+        "--workflow-baseline",
+        type=int,
+        default=2000,
+        help="stale step copies (seq passed) for the workflow baseline",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
@@ -1124,9 +1152,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scoring-* counts (except --scoring-breakdown) must be at least 1")
     if min(args.recommend_leads, args.recommend_listings, args.recommend_latency_leads) < 100:
         parser.error("--recommend-* counts must be at least 100")
+    if min(args.workflow_runs, args.workflow_warmup, args.workflow_baseline) < 1:
+        parser.error("--workflow-runs, --workflow-warmup and --workflow-baseline: at least 1")
 
     sys.path[:0] = [str(ROOT), str(SHARED)]
-    from bench import recommend
+    from bench import recommend, workflows
     from bench.extraction import evaluate
     from bench.scoring import run_scoring, scoring_goals
     from bench.worker import run_worker
@@ -1166,6 +1196,9 @@ def main(argv: list[str] | None = None) -> int:
             "recommend_listings": args.recommend_listings,
             "recommend_latency_leads": args.recommend_latency_leads,
             "recommend_selection": args.recommend_selection,
+            "workflow_runs": args.workflow_runs,
+            "workflow_warmup": args.workflow_warmup,
+            "workflow_baseline": args.workflow_baseline,
             "seed": args.seed,
         },
         "goals": [],
@@ -1220,6 +1253,14 @@ def main(argv: list[str] | None = None) -> int:
         print("[bench] recommend: training at scale, serving ...", file=sys.stderr, flush=True)
         report["recommend"] = recommend.run(args)
         report["goals"].extend(recommend.goals(report["recommend"]))
+    if "workflows" in sections:
+        print(
+            f"[bench] workflows: {args.workflow_runs:,} runs, one step each ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        report["workflows"] = workflows.run(args)
+        report["goals"].extend(workflows.goals(report["workflows"]))
     report["output"] = str(args.output)
     report["runtime_s"] = round(time.perf_counter() - started, 1)
     if args.only:

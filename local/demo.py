@@ -16,7 +16,8 @@ texts, emails, a call, an appointment, DND, a workflow action, deletion); a repe
 a tampered and a malformed one; someone GHL has never seen texting in; a lead where it is night
 (held for quiet hours); a lead qualified turn by turn; a website form; a poison job parked in
 the DLQ; a lead browsing the website while its score rises; and a lead's home matches from its
-form alone, then after it browses, then texted when a GHL workflow adds the matches tag.
+form alone, then after it browses, then texted when a GHL workflow adds the matches tag; and a
+new lead's follow-up sequence on the workflow engine, ending when she replies.
 """
 
 from __future__ import annotations
@@ -1107,6 +1108,91 @@ def _matches(story: Story, run: str) -> None:
         print("  → no matches text (quiet hours in his time zone hold it: it goes at 08:00)")
 
 
+def _nurture(story: Story, run: str) -> None:
+    """A new lead's follow-up sequence advancing on the workflow engine, then ending on a
+    reply (waits run LOCAL_TIME_SCALE times faster: `LOCAL_TIME_SCALE=3600 make run`)."""
+    stack = story.stack
+    story.heading("a new lead's follow-ups run on the workflow engine and stop when it replies")
+    if stack.ghl is None:
+        print("  (skipped: the stack talks to real GHL)")
+        return
+    scale = float(stack.state.get("time_scale") or 1)
+    zone, city = day_zone(datetime.now(UTC))
+    phone = stack.fresh_phone()
+    created = stack.create_contact(
+        firstName="Nora", lastName="Quinn", phone=phone, timezone=zone, source="Zillow"
+    )
+    cid = created["id"]
+    payload = {
+        "type": "ContactCreate",
+        "locationId": stack.location,
+        "id": cid,
+        "firstName": "Nora",
+        "lastName": "Quinn",
+        "phone": phone,
+        "timezone": zone,
+        "source": "Zillow",
+        "dateAdded": _now_iso(),
+    }
+    story.step(
+        f"a new lead, Nora Quinn (in {city}, {zone}), arrives from Zillow",
+        "/webhooks/ghl",
+        json.dumps(payload).encode(),
+        contact_id=cid,
+        label="ContactCreate",
+    )
+    stack.wait_all()
+    print(f"  → workflows now running for her: {', '.join(workflow_words(stack, cid)) or 'none'}")
+    sent = len(stack.sent_to(cid))
+    steps = (
+        ("5-minute nudge (speed_to_lead)", 300, "5 minutes"),
+        ("24-hour follow-up (no_reply_followup)", 86400, "24 hours"),
+    )
+    for label, seconds, after in steps:
+        real = seconds / scale
+        if real > 40:
+            print(
+                f"  (the {label} goes {after} after the first text; at "
+                f"LOCAL_TIME_SCALE={scale:g} that is {real:,.0f} s away — "
+                "`LOCAL_TIME_SCALE=3600 make run` shows it at once)"
+            )
+            break
+        deadline = time.monotonic() + real + 10
+        while time.monotonic() < deadline and len(stack.sent_to(cid)) <= sent:
+            time.sleep(0.5)
+        texts = stack.sent_to(cid)
+        if len(texts) > sent:
+            print(f"\n▶ the {label}, {after} after the first text (on the scaled clock):")
+            print(f'  → sent: "{texts[-1]}"')
+            sent = len(texts)
+    story.step(
+        'Nora replies "Hi! Yes, looking for a 3 bed in Ontario."',
+        "/webhooks/ghl",
+        _inbound(stack.location, cid, "Hi! Yes, looking for a 3 bed in Ontario.", phone),
+        contact_id=cid,
+        label="InboundMessage",
+    )
+    stack.wait_all()
+    print(f"  → her workflows: {', '.join(workflow_words(stack, cid))}")
+
+
+def workflow_words(stack: Stack, contact_id: str) -> list[str]:
+    """The lead's workflow runs in a few words (from the runs table)."""
+    from ghl_ai.adapters.dynamo import WorkflowRunStore
+
+    table = stack.state["tables"].get("WorkflowRunsTable")
+    if not table:
+        return []
+    runs = WorkflowRunStore(stack.dynamodb, table).for_lead(stack.location, contact_id)
+    words = []
+    for r in runs:
+        if r.get("status") == "active":
+            words.append(f"{r['workflow']} (next: {r['stepId']})")
+        else:
+            words.append(f"{r['workflow']} {r['status']} ({r.get('endReason', '')})")
+    return words
+
+
 def matches_words(body: dict[str, Any]) -> str:
     """The route's answer in a few lines: each listing with its reasons and concerns."""
     basis = body.get("basis", {})
@@ -1195,6 +1281,7 @@ def replay() -> int:
         _poison(story)
         _score(story, run)
         _matches(story, run)
+        _nurture(story, run)
     finally:
         stack.close()
     return 0

@@ -44,6 +44,39 @@ def _handler(template: dict[str, Any], function: str) -> Any:
     return getattr(importlib.import_module(f"{package}.{module}"), name)
 
 
+class Scheduler:
+    """An EventBridge schedule, locally: invokes a function with a ``Scheduled Event`` every
+    ``every_seconds`` / ``time_scale`` seconds on a daemon thread."""
+
+    def __init__(self, handler: Any, source: Any, time_scale: float, on_run: Any) -> None:
+        self.handler, self.source = handler, source
+        # At most once a second, however fast the clock runs.
+        self._every = max(1.0, source.every_seconds / time_scale)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._say = on_run
+
+    def start(self) -> Scheduler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        from local.apigw import LambdaContext
+
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        while not self._stop.wait(self._every):
+            try:
+                result = self.handler(event, LambdaContext(self.source.function))
+            except Exception as exc:  # a failing schedule run must not stop the stack
+                self._say(f"[{self.source.function}] scheduled run failed: {type(exc).__name__}")
+                continue
+            if isinstance(result, dict) and result.get("queued"):
+                self._say(f"[{self.source.function}] schedule: {result['queued']} due steps queued")
+
+
 def _routes(template: dict[str, Any]) -> list[Any]:
     """The HTTP routes of the functions besides the intake (which takes every other path)."""
     from local.apigw import Route
@@ -93,6 +126,7 @@ def main() -> int:
         create_resources,
         function_environment,
         load_template,
+        schedule_sources,
         sqs_event_sources,
     )
 
@@ -148,6 +182,8 @@ def main() -> int:
         "Rancho Cucamonga,Ontario,Fontana,Upland,Chino Hills,Eastvale,Corona,Claremont",
     )
     parameters["LocationTimezone"] = os.environ.get("LOCATION_TIMEZONE", "America/Los_Angeles")
+    # LOCAL_TIME_SCALE=N: workflow waits and the schedules run N times faster (for the demo).
+    time_scale = float(os.environ.get("LOCAL_TIME_SCALE", "1") or 1)
     # Where "send top matches" links to (the demo website's listing pages).
     parameters["ListingUrlTemplate"] = os.environ.get(
         "LISTING_URL_TEMPLATE", "https://homes.example.com/listing/{listingKey}"
@@ -165,6 +201,7 @@ def main() -> int:
                 )
             merged[key] = value
     os.environ.update(merged)
+    os.environ["WORKFLOW_TIME_SCALE"] = str(time_scale)
     # Deployed functions log at INFO (template.yaml); locally the terminal shows the GHL calls
     # and warnings unless POWERTOOLS_LOG_LEVEL says otherwise.
     os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
@@ -198,6 +235,11 @@ def main() -> int:
         for source in sqs_event_sources(template)
     ]
 
+    schedules = [
+        Scheduler(_handler(template, source.function), source, time_scale, on_run=_say).start()
+        for source in schedule_sources(template, parameters)
+    ]
+
     STATE.parent.mkdir(exist_ok=True)
     STATE.write_text(
         json.dumps(
@@ -209,6 +251,7 @@ def main() -> int:
                 "queues": resources.queue_urls,
                 "ghl_api_base_url": parameters["GhlApiBaseUrl"],
                 "location_id": parameters["GhlLocationId"],
+                "time_scale": time_scale,
             },
             indent=2,
         )
@@ -226,6 +269,10 @@ def main() -> int:
     _say(f"  AWS (moto)   {os.environ['AWS_ENDPOINT_URL']}  tables: {', '.join(resources.tables)}")
     workers = ", ".join(f"{c.function_name} ← {c.queue_url.rsplit('/', 1)[-1]}" for c in consumers)
     _say(f"  workers      {workers}")
+    for schedule in schedules:
+        every = max(1.0, schedule.source.every_seconds / time_scale)
+        name = schedule.source.function
+        _say(f"  schedule     {name} every {every:g} s (LOCAL_TIME_SCALE {time_scale:g})")
     _say(f"  {ghl_line}")
     if parameters["AnthropicApiKey"]:
         _say(f"  replies      Claude ({parameters['AnthropicModel']})")
@@ -276,6 +323,8 @@ def main() -> int:
     _say("stopping…")
     for consumer in consumers:
         consumer.stop()
+    for schedule in schedules:
+        schedule.stop()
     api.stop()
     if standin:
         standin.stop()

@@ -203,3 +203,28 @@ def handler_module_path(template: dict[str, Any], function: str) -> tuple[Path, 
     props = functions(template)[function]
     module, func = props["Handler"].rsplit(".", 1)
     return ROOT / props["CodeUri"] / f"{module.replace('.', '/')}.py", func
+
+
+@dataclass(frozen=True)
+class ScheduleSource:
+    function: str
+    every_seconds: float
+
+
+def schedule_sources(template: dict[str, Any], parameters: dict[str, str]) -> list[ScheduleSource]:
+    """The functions' ``Schedule`` events (``rate(N minute|minutes|hour|hours)``)."""
+    sources = []
+    units = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+    for name, props in functions(template).items():
+        for event in props.get("Events", {}).values():
+            if event.get("Type") != "Schedule":
+                continue
+            expression = event["Properties"]["Schedule"]
+            if isinstance(expression, dict) and "Ref" in expression:
+                ref = expression["Ref"]
+                default = template["Parameters"][ref].get("Default", "")
+                expression = parameters.get(ref) or default
+            text = str(expression).removeprefix("rate(").removesuffix(")").split()
+            if len(text) == 2 and text[1] in units:
+                sources.append(ScheduleSource(name, float(text[0]) * units[text[1]]))
+    return sources

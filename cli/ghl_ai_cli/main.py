@@ -5,6 +5,9 @@
     ghl-ai eval scoring [--events FILE]  evaluate the method on an event log (or the synthetic)
     ghl-ai eval recommend --interactions FILE  the recommender vs baselines (warm, cold items)
     ghl-ai events replay FILE            post a CSV / JSONL of events into a running system
+    ghl-ai workflows list|show|validate  the workflow definitions
+    ghl-ai workflows runs CONTACT_ID     a lead's workflow runs (cancel RUN_ID --contact ID)
+    ghl-ai workflows report [--hours 48] the A/B experiments' results (a Scan of the runs table)
 
 Training and evaluation use scikit-learn; they run here, never in a Lambda.
 """
@@ -592,7 +595,10 @@ def events_public(
 
 # -- workflows -------------------------------------------------------------------------------
 
-workflows_app = typer.Typer(help="Workflow definitions (nurture sequences).", no_args_is_help=True)
+workflows_app = typer.Typer(
+    help="Workflows (nurture sequences): definitions, a lead's runs, the A/B report.",
+    no_args_is_help=True,
+)
 app.add_typer(workflows_app, name="workflows")
 
 
@@ -683,6 +689,231 @@ def workflows_validate(
         as_json,
         lambda: Console(soft_wrap=True).print(f"valid: {', '.join(names)}"),
     )
+
+
+# -- workflow runs (the runs table) ----------------------------------------------------------
+
+LocationOption = Annotated[
+    str | None, typer.Option("--location", envvar="GHL_LOCATION_ID", help="The location.")
+]
+RunsTableOption = Annotated[
+    str | None, typer.Option("--table", envvar="RUNS_TABLE", help="The workflow runs table.")
+]
+
+
+def _runs_store(table: str) -> Any:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from ghl_ai.adapters.dynamo import WorkflowRunStore
+
+    try:
+        return WorkflowRunStore(boto3.client("dynamodb"), table)
+    except BotoCoreError as exc:
+        raise _fail(f"DynamoDB: {exc}") from None
+
+
+@contextmanager
+def _dynamodb_errors(table: str) -> Iterator[None]:
+    """AWS failures as one line (exit 2), never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code"), error.get("Message")
+        raise _fail(f"DynamoDB table {table}: {code}: {message}") from None
+    except BotoCoreError as exc:
+        raise _fail(f"DynamoDB table {table}: {exc}") from None
+
+
+def _when(epoch: Any) -> str | None:
+    if isinstance(epoch, int | float) and not isinstance(epoch, bool):
+        when = datetime.fromtimestamp(epoch, UTC).replace(microsecond=0)
+        return when.isoformat().replace("+00:00", "Z")
+    return None
+
+
+def _run_row(run: dict[str, Any], history: int) -> dict[str, Any]:
+    """A run as the operator sees it: ``nextDueAt`` only while it is active (a paused run
+    waits for a resume; for a short wait it is the latest time, two minutes of grace
+    included)."""
+    entries = (run.get("history") or [])[-history:] if history > 0 else []
+    return {
+        "runId": run.get("runId"),
+        "workflow": run.get("workflow"),
+        "status": run.get("status"),
+        "step": run.get("stepId"),
+        "nextDueAt": _when(run.get("dueAt")) if run.get("status") == "active" else None,
+        "startedAt": run.get("startedAt"),
+        "endedAt": run.get("endedAt"),
+        "endReason": run.get("endReason"),
+        "variants": {
+            name: {"variant": v.get("variant"), "at": _when(v.get("at"))}
+            for name, v in (run.get("variants") or {}).items()
+        },
+        "history": [
+            {
+                "seq": e.get("seq"),
+                "step": e.get("step"),
+                "type": e.get("type"),
+                "at": _when(e.get("at")),
+                "outcome": e.get("outcome"),
+            }
+            for e in entries
+        ],
+    }
+
+
+def _print_run(out: Console, row: dict[str, Any]) -> None:
+    state = f"{row['status']} at step {row['step']}"
+    if row["nextDueAt"]:
+        state += f", next due {row['nextDueAt']}"
+    if row["endedAt"]:
+        state += f", ended {row['endedAt']} ({row['endReason']})"
+    out.print(f"{row['runId']}  {state}; started {row['startedAt']}", markup=False)
+    for name, v in row["variants"].items():
+        out.print(f"    experiment {name}: variant {v['variant']} ({v['at']})", markup=False)
+    for e in row["history"]:
+        out.print(
+            f"    #{e['seq']} {e['step']} ({e['type']}) {e['at']}: {e['outcome']}", markup=False
+        )
+
+
+@workflows_app.command("runs")
+def workflows_runs(
+    contact_id: Annotated[str, typer.Argument(help="The GHL contact id of the lead.")],
+    location: LocationOption = None,
+    table: RunsTableOption = None,
+    history: Annotated[int, typer.Option(min=0, help="History entries shown per run.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """A lead's workflow runs, newest first: status, current step, next due, the last steps."""
+    if not location:
+        raise _fail("--location (or GHL_LOCATION_ID) is required")
+    if not table:
+        raise _fail("--table (or RUNS_TABLE) is required")
+    store = _runs_store(table)
+    with _dynamodb_errors(table):
+        runs = store.for_lead(location, contact_id)
+    runs.sort(key=lambda r: (str(r.get("startedAt") or ""), str(r["runId"])), reverse=True)
+    rows = [_run_row(run, history) for run in runs]
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        if not rows:
+            out.print(f"no workflow runs for contact {contact_id} in location {location}")
+        for row in rows:
+            _print_run(out, row)
+
+    _emit({"locationId": location, "contactId": contact_id, "runs": rows}, as_json, human)
+
+
+@workflows_app.command("cancel")
+def workflows_cancel(
+    run_id: Annotated[str, typer.Argument(help="The run's id (workflows runs CONTACT_ID).")],
+    contact: Annotated[str | None, typer.Option(help="The lead's GHL contact id.")] = None,
+    location: LocationOption = None,
+    table: RunsTableOption = None,
+    reason: Annotated[str, typer.Option(help="Recorded as the run's endReason.")] = (
+        "cancelled by an operator"
+    ),
+    as_json: JsonFlag = False,
+) -> None:
+    """Cancel an active or paused run: it takes no further step, and its workflow's lock on
+    the lead is released (the workflow can start for the lead again). Exit 2 for a missing
+    option or an unknown run, 1 when the run had already ended."""
+    from ghl_ai.workflows.engine import cancel_run
+
+    if not contact:
+        raise _fail("--contact is required (the lead's GHL contact id)")
+    if not location:
+        raise _fail("--location (or GHL_LOCATION_ID) is required")
+    if not table:
+        raise _fail("--table (or RUNS_TABLE) is required")
+    store = _runs_store(table)
+    with _dynamodb_errors(table):
+        if store.get(location, contact, run_id) is None:
+            raise _fail(f"no run {run_id!r} for contact {contact} in location {location}")
+        cancelled = cancel_run(store, location, contact, run_id, reason, now=datetime.now(UTC))
+        run = store.get(location, contact, run_id) or {}
+    row = _run_row(run, history=0)
+    if not cancelled:
+        message = f"run {run_id} had already ended ({row['status']}: {row['endReason']})"
+        if as_json:
+            sys.stdout.write(json.dumps({"cancelled": False, "reason": message, "run": row}) + "\n")
+        else:
+            console.print(f"[red]not cancelled:[/red] {message}", highlight=False)
+        raise typer.Exit(code=1)
+    _emit(
+        {"cancelled": True, "run": row},
+        as_json,
+        lambda: Console(soft_wrap=True).print(
+            f"cancelled {run_id} at step {row['step']} ({reason}); {row['workflow']} can start "
+            f"again for {contact}",
+            markup=False,
+        ),
+    )
+
+
+def _print_experiment(out: Console, entry: dict[str, Any], hours: int) -> None:
+    out.print(
+        f"[bold]{entry['experiment']}[/bold] ({entry['workflow']}), control {entry['control']}",
+        highlight=False,
+    )
+    for outcome, result in entry["outcomes"].items():
+        label = f"replied within {hours} h" if outcome == "replied" else "appointment booked"
+        table = Table(title=label, title_justify="left")
+        for column in ("variant", "trials", "successes", "rate", "95% Wilson", "vs control"):
+            table.add_column(column, justify="left" if column == "variant" else "right")
+        for name, v in result["variants"].items():
+            versus = result["vs_control"].get(name)
+            shown = f"{versus['difference']:+.1%}, p = {versus['p']:.3g}" if versus else "-"
+            wilson = f"{v['wilson'][0]:.1%} – {v['wilson'][1]:.1%}"
+            table.add_row(name, str(v["n"]), str(v["successes"]), f"{v['rate']:.1%}", wilson, shown)
+        out.print(table)
+        out.print(f"  {result['verdict']}", markup=False)
+
+
+@workflows_app.command("report")
+def workflows_report(
+    location: LocationOption = None,
+    table: RunsTableOption = None,
+    hours: Annotated[
+        int, typer.Option(min=1, help="A reply counts within this many hours of assignment.")
+    ] = 48,
+    as_json: JsonFlag = False,
+) -> None:
+    """The A/B experiments of the workflows: per variant, the runs assigned (trials), those
+    whose lead replied within --hours, and those that booked an appointment, with Wilson
+    intervals, the two-proportion test against the control and "too small to call".
+
+    An operator command: it reads the whole runs table by Scan (filtered to --location when
+    given), never run on a request path. No table configured, or no runs with a variant:
+    {"experiments": []} (no data is an answer, exit 0)."""
+    from ghl_ai.workflows.catalogue import builtin
+    from ghl_ai.workflows.results import ATTRIBUTES, experiment_results
+
+    location = location or None  # --location "" (or an empty GHL_LOCATION_ID): every location
+    body: dict[str, Any] = {"hours": hours, "locationId": location, "experiments": []}
+    if not table:
+        console.print("RUNS_TABLE (or --table) is not set: no runs, no experiments to report")
+    else:
+        store = _runs_store(table)
+        with _dynamodb_errors(table), _steps(as_json) as step:
+            step(f"scanning {table}")
+            runs = list(store.scan(location, having="variants", attributes=ATTRIBUTES))
+        body["experiments"] = experiment_results(runs, hours, builtin())
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        if not body["experiments"]:
+            out.print("no experiment has runs yet")
+        for entry in body["experiments"]:
+            _print_experiment(out, entry, hours)
+
+    _emit(body, as_json, human)
 
 
 # -- listings --------------------------------------------------------------------------------

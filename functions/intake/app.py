@@ -28,7 +28,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from mangum import Mangum
 
-from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore, WebhookInbox
+from ghl_ai.adapters.dynamo import (
+    BehaviourEventStore,
+    LeadStore,
+    MessageStore,
+    WebhookInbox,
+    WorkflowRunStore,
+)
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.adapters.ratelimit import FixedWindowLimiter
 from ghl_ai.behaviour import events as behaviour
@@ -86,6 +92,7 @@ class Dependencies:
         self.leads = LeadReader(
             LeadStore(dynamodb, settings.leads_table),
             MessageStore(dynamodb, settings.messages_table),
+            WorkflowRunStore(dynamodb, settings.runs_table) if settings.runs_table else None,
         )
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="dedupe_key",

@@ -95,6 +95,8 @@ class IntakeSettings(TenantSettings):
     leads_table: str
     messages_table: str
     rate_limits_table: str
+    #: The workflow runs table: a lead read lists the lead's live runs (absent: none listed).
+    runs_table: str | None = None
     #: Origins allowed to call the website routes from a browser (CORS): comma-separated, or *.
     allowed_origins: str = "*"
     #: Lyrio form posts allowed per client (IP address) and location per hour.

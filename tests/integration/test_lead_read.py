@@ -152,6 +152,7 @@ def test_a_lead_is_returned_with_answers_flags_and_last_messages(stack: Stack) -
             }
             for i in range(2, 12)
         ],
+        "workflows": [],
         "updatedAt": "2026-11-20T15:23:01Z",
     }
     # DynamoDB numbers come back as JSON numbers, not strings.
@@ -167,7 +168,7 @@ def test_a_lead_with_little_known_has_empty_defaults(stack: Stack) -> None:
     assert status == 200
     assert body["name"] == "Sam Lee"
     assert body["intent"] is None and body["intentConfidence"] is None
-    assert body["answers"] == {} and body["lastMessages"] == []
+    assert body["answers"] == {} and body["lastMessages"] == [] and body["workflows"] == []
     assert body["temperature"] is None and body["qualifiedAt"] is None
     assert body["flags"] == {
         "optedOut": False,

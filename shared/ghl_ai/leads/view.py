@@ -43,16 +43,29 @@ under that location's partition, so another location's lead with the same contac
       "lastMessages": [                # the last 10 messages, oldest first
         {"direction": "inbound", "channel": "SMS", "body": "...", "at": "2026-11-20T15:00:00Z"}
       ],
+      "workflows": [                   # the lead's active and paused workflow runs, newest
+        {                              # first; [] when none (or no runs table configured)
+          "runId": "long_term_nurture:3f2a...",
+          "workflow": "long_term_nurture",
+          "status": "active",          # active | paused
+          "step": "wait_day_5",        # the step the run is at (its next step)
+          "nextDueAt": "2026-11-25T17:02:00Z"  # when that step is due at the latest (a short
+        }                              # wait's two minutes of grace included); null if paused
+      ],
       "updatedAt": "..."               # or null
     }
+
+The lead read is one GetItem on the leads table and one Query each on the messages and the
+runs tables (only the live runs' few attributes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from ghl_ai.adapters.dynamo import LeadStore, MessageStore
+from ghl_ai.adapters.dynamo import LeadStore, MessageStore, WorkflowRunStore, iso
 from ghl_ai.conversation.qualification import describe, normalise
 from ghl_ai.errors import DomainError, Unauthorized
 from ghl_ai.leads.models import LeadKey, lead_name, sms_blocked
@@ -114,11 +127,39 @@ def _score_view(raw: Any) -> dict[str, Any]:
     }
 
 
+def _iso_seconds(epoch: float) -> str:
+    return iso(datetime.fromtimestamp(epoch, UTC).replace(microsecond=0))
+
+
+def _workflows_view(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The live runs, newest first; ``nextDueAt`` only for an active run (a paused one waits
+    for a resume)."""
+    live = [r for r in runs if r.get("status") in ("active", "paused")]
+    live.sort(key=lambda r: (str(r.get("startedAt") or ""), str(r.get("runId"))), reverse=True)
+    views = []
+    for run in live:
+        due = _float(run.get("dueAt"))
+        active = run.get("status") == "active"
+        views.append(
+            {
+                "runId": run.get("runId"),
+                "workflow": run.get("workflow"),
+                "status": run.get("status"),
+                "step": run.get("stepId"),
+                "nextDueAt": _iso_seconds(due) if active and due else None,
+            }
+        )
+    return views
+
+
 def lead_view(
-    lead: Mapping[str, Any], messages: list[dict[str, Any]], bot_off_tag: str
+    lead: Mapping[str, Any],
+    messages: list[dict[str, Any]],
+    bot_off_tag: str,
+    runs: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The read API's JSON for a lead item (numbers already plain, see ``from_item``) and its
-    latest messages (oldest first)."""
+    """The read API's JSON for a lead item (numbers already plain, see ``from_item``), its
+    latest messages (oldest first) and its workflow runs (only the live ones are shown)."""
     tags = {str(t).lower() for t in lead.get("tags") or []}
     opted_out = bool(lead.get("optedOut"))
     return {
@@ -152,6 +193,7 @@ def lead_view(
             }
             for m in messages
         ],
+        "workflows": _workflows_view(runs),
         "updatedAt": lead.get("updatedAt"),
     }
 
@@ -159,9 +201,12 @@ def lead_view(
 class LeadReader:
     """Reads a lead of one location (the caller's) for the API."""
 
-    def __init__(self, leads: LeadStore, messages: MessageStore) -> None:
+    def __init__(
+        self, leads: LeadStore, messages: MessageStore, runs: WorkflowRunStore | None = None
+    ) -> None:
         self._leads = leads
         self._messages = messages
+        self._runs = runs
 
     def read(self, location_id: str, contact_id: str, bot_off_tag: str) -> dict[str, Any]:
         """Raises :class:`LeadNotFound` when the location has no such lead."""
@@ -171,4 +216,5 @@ class LeadReader:
         lead = self._leads.get(key)
         if lead is None:
             raise LeadNotFound(contact_id)
-        return lead_view(lead, self._messages.recent(key, LAST_MESSAGES), bot_off_tag)
+        runs = self._runs.live_for_lead(location_id, contact_id) if self._runs else []
+        return lead_view(lead, self._messages.recent(key, LAST_MESSAGES), bot_off_tag, runs)
