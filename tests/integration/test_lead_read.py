@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from functions.intake import app as intake_app
-from ghl_ai.adapters.dynamo import LeadStore, MessageStore
+from ghl_ai import config
+from ghl_ai.adapters.dynamo import LeadStore, MessageStore, WorkflowRunStore, iso
 from ghl_ai.leads.models import LeadChanges, LeadKey, Message
 from ghl_ai.tenants import digest
 from local import devkeys
@@ -284,3 +285,92 @@ def test_a_location_in_the_tenants_table_reads_only_its_own_leads(stack: Stack) 
     # Neither key reaches the other location's lead.
     assert get_lead(CONTACT_ID, authorization="Bearer key-two")[0] == 404
     assert get_lead("contact-two")[0] == 404
+
+
+def seed_run(
+    stack: Stack, workflow: str, started: datetime, step: str, **changes: Any
+) -> dict[str, Any]:
+    """A run as the engine starts it (with its lock), moved on by one ``advance``."""
+    runs = WorkflowRunStore(stack.dynamodb, stack.resources.tables["WorkflowRunsTable"])
+    run = {
+        "runId": f"{workflow}:{started.timestamp():.0f}",
+        "locationId": LOCATION_ID,
+        "contactId": CONTACT_ID,
+        "workflow": workflow,
+        "status": "active",
+        "stepId": "first",
+        "seq": 0,
+        "startedAt": iso(started),
+        "dueAt": started.timestamp(),
+        "dueBucket": WorkflowRunStore.DUE,
+        "history": [{"seq": 0, "step": "first", "type": "send_sms", "at": 1, "outcome": "sent"}],
+    }
+    assert runs.create(run, lock=True)
+    assert runs.advance(run, 0, {"seq": 1, "stepId": step, **changes})
+    return run
+
+
+def test_the_lead_shows_its_active_and_paused_workflow_runs_not_the_ended_ones(
+    stack: Stack,
+) -> None:
+    seed_lead(stack, LOCATION_ID, CONTACT_ID, {"firstName": "Sam"})
+    seed_run(
+        stack,
+        "speed_to_lead",
+        START,
+        "follow_up",
+        status="done",
+        endReason="goal: replied",
+        endedAt=iso(START + timedelta(hours=1)),
+        dueAt=None,
+        dueBucket=None,
+    )
+    nurture = seed_run(
+        stack,
+        "long_term_nurture",
+        START + timedelta(days=1),
+        "wait_day_5",
+        dueAt=(START + timedelta(days=4, minutes=2)).timestamp() + 0.25,
+    )
+    seed_run(
+        stack,
+        "hot_lead_alert",
+        START + timedelta(hours=2),
+        "notify",
+        status="paused",
+        dueBucket=None,
+    )
+
+    status, body, _ = get_lead()
+
+    assert status == 200, body
+    assert body["workflows"] == [
+        {
+            "runId": nurture["runId"],
+            "workflow": "long_term_nurture",
+            "status": "active",
+            "step": "wait_day_5",
+            "nextDueAt": "2026-11-24T15:02:00Z",
+        },
+        {
+            "runId": f"hot_lead_alert:{(START + timedelta(hours=2)).timestamp():.0f}",
+            "workflow": "hot_lead_alert",
+            "status": "paused",
+            "step": "notify",
+            "nextDueAt": None,
+        },
+    ]
+
+
+def test_without_a_runs_table_the_lead_lists_no_workflows(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_lead(stack, LOCATION_ID, CONTACT_ID, {"firstName": "Sam"})
+    seed_run(stack, "long_term_nurture", START, "wait_day_5")
+    monkeypatch.delenv("RUNS_TABLE")
+    config.intake_settings.cache_clear()
+    intake_app.deps.cache_clear()
+
+    status, body, _ = get_lead()
+
+    assert status == 200 and body["workflows"] == []

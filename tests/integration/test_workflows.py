@@ -457,3 +457,38 @@ def test_appointment_reminders_go_24_and_2_hours_before(
     assert len(world.texts(contact)) == 1
     world.later(minutes=2)
     assert world.texts(contact)[1] == "See you soon, Ana! Jorge will meet you Saturday at 9 AM."
+
+
+def test_a_run_can_be_paused_resumed_and_cancelled_and_never_runs_twice(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    world = world_with(stack, monkeypatch, ghl, LONG)
+    engine = world.build()
+    contact = world.lead()
+    run_id = world.start("three_days", contact)
+    again = WorkflowStartJob(
+        id="another-cause",
+        received_at=START,
+        location_id=LOCATION_ID,
+        contact_id=contact,
+        workflow="three_days",
+    )
+    assert engine.start(again) == "three_days already runs for this lead"
+
+    assert engine.pause(LOCATION_ID, contact, run_id)
+    world.later(days=1)
+    assert engine.resume(LOCATION_ID, contact, run_id)  # still two days of the wait to go
+    world.pump()
+    assert world.texts(contact) == []
+    assert engine.pause(LOCATION_ID, contact, run_id)
+    world.later(days=4)
+    assert world.texts(contact) == [] and world.run(contact, run_id)["status"] == "paused"
+    assert engine.resume(LOCATION_ID, contact, run_id)  # the wait is over: the step runs now
+    world.pump()
+    assert world.texts(contact) == ["Hi Ana, three days on: any homes you liked?"]
+
+    second = world.start("three_days", contact)  # the first one ended: the lock is free
+    assert engine.cancel(LOCATION_ID, contact, second, "cancelled by the agent")
+    world.later(days=4)
+    assert len(world.texts(contact)) == 1
+    assert world.run(contact, second)["endReason"] == "cancelled by the agent"

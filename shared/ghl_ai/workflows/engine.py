@@ -385,15 +385,18 @@ class WorkflowEngine:
         return self._runs.advance(run, int(run["seq"]), changes)
 
     def resume(self, location_id: str, contact_id: str, run_id: str) -> bool:
+        """Resume a paused run: its next step is due when it was before the pause (now, if
+        that has passed)."""
         run = self._runs.get(location_id, contact_id, run_id)
         if run is None or run.get("status") != "paused":
             return False
         now = self._clock().timestamp()
+        due = max(float(run.get("dueAt") or now), now)
         seq = int(run["seq"]) + 1
-        changes = {"status": "active", "seq": seq, "dueAt": now, "dueBucket": WorkflowRunStore.DUE}
+        changes = {"status": "active", "seq": seq, "dueAt": due, "dueBucket": WorkflowRunStore.DUE}
         if not self._runs.advance(run, int(run["seq"]), changes):
             return False
-        self._send_step({**run, **changes}, seq, str(run["stepId"]), 0)
+        self._send_step({**run, **changes}, seq, str(run["stepId"]), due - now)
         return True
 
     # -- the steps -----------------------------------------------------------------------------
