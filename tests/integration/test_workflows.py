@@ -492,3 +492,39 @@ def test_a_run_can_be_paused_resumed_and_cancelled_and_never_runs_twice(
     world.later(days=4)
     assert len(world.texts(contact)) == 1
     assert world.run(contact, second)["endReason"] == "cancelled by the agent"
+
+
+def test_no_behaviour_triggered_text_within_3_days_of_our_last_unless_the_lead_wrote(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    world = world_with(stack, monkeypatch, ghl)
+    quiet, wrote = world.lead(), world.lead(firstName="Bo", phone="+19095550152")
+    yesterday = (START - timedelta(days=1)).isoformat()
+    world.set_lead(quiet, lastOutboundAt=yesterday)
+    world.set_lead(
+        wrote, lastOutboundAt=yesterday, lastInboundAt=(START - timedelta(hours=20)).isoformat()
+    )
+    quiet_run = world.start("behaviour_alert_followup", quiet, alert="a home viewed 3 times")
+    world.start("behaviour_alert_followup", wrote, alert="a home viewed 3 times")
+    world.later(minutes=13)
+    assert world.texts(quiet) == []
+    history = world.run(quiet, quiet_run)["history"]
+    assert history[-2]["outcome"] == "skipped: contacted in the last 3 days (3-day rule)"
+    assert world.texts(wrote) == [
+        "Hi Bo, it's Jorge. If you'd like more details or a showing on any home you've been "
+        "looking at, just reply here."
+    ]
+
+
+def test_a_human_writing_to_the_lead_holds_the_sequence_until_the_pause_ends(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    world = world_with(stack, monkeypatch, ghl, ONE_TEXT, HUMAN_PAUSE_MINUTES="120")
+    contact = world.lead()
+    world.set_lead(contact, lastHumanOutboundAt=(START - timedelta(minutes=30)).isoformat())
+    world.start("one_text", contact)
+    assert world.texts(contact) == []
+    world.later(minutes=89)
+    assert world.texts(contact) == []
+    world.later(minutes=2)
+    assert world.texts(contact) == ["Hi Ana, a quick hello."]
