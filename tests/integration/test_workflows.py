@@ -528,3 +528,40 @@ def test_a_human_writing_to_the_lead_holds_the_sequence_until_the_pause_ends(
     assert world.texts(contact) == []
     world.later(minutes=2)
     assert world.texts(contact) == ["Hi Ana, a quick hello."]
+
+
+def test_ghl_events_start_their_workflows_through_the_worker(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    world = world_with(stack, monkeypatch, ghl)
+    contact = world.lead(tags=["long-term nurture"])
+    tagged = {
+        "type": "ContactTagUpdate",
+        "locationId": LOCATION_ID,
+        "id": contact,
+        "tags": ["long-term nurture"],
+        "webhookId": str(uuid.uuid4()),
+        "timestamp": START.isoformat(),
+    }
+    booked = {
+        "type": "AppointmentCreate",
+        "locationId": LOCATION_ID,
+        "webhookId": str(uuid.uuid4()),
+        "appointment": {
+            "id": "apt-9",
+            "contactId": contact,
+            "startTime": (START + timedelta(days=2)).isoformat(),
+            "appointmentStatus": "confirmed",
+        },
+    }
+    for delivery in (tagged, booked):
+        assert stack.post_webhook(delivery).status == 200
+    stack.consumer().drain()
+    world.pump()
+    runs = WorkflowRunStore(stack.dynamodb, stack.resources.tables["WorkflowRunsTable"])
+    started = {r["workflow"]: r for r in runs.for_lead(LOCATION_ID, contact)}
+    assert set(started) == {"long_term_nurture", "appointment_reminder"}
+    # The nurture's goal is met at once (an appointment is booked); the reminders wait.
+    assert started["long_term_nurture"]["endReason"] == "goal: appointment_booked"
+    assert started["appointment_reminder"]["status"] == "active"
+    assert started["appointment_reminder"]["stepId"] == "reminder_24h"
