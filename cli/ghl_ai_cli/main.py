@@ -3,6 +3,7 @@
     ghl-ai features                      the behavioural feature catalogue
     ghl-ai train scoring [--location ID] train the lead-score model (synthetic, or a tenant's)
     ghl-ai eval scoring [--events FILE]  evaluate the method on an event log (or the synthetic)
+    ghl-ai eval churn --events FILE      churn at a cutoff and horizon, beside RFM baselines
     ghl-ai eval recommend --interactions FILE  the recommender vs baselines (warm, cold items)
     ghl-ai events replay FILE            post a CSV / JSONL of events into a running system
     ghl-ai workflows list|show|validate  the workflow definitions
@@ -412,6 +413,60 @@ def eval_scoring(
         out.print(table)
         if report is not None:
             out.print(f"  report: {', '.join(result['report'])}")
+
+    _emit(result, as_json, human)
+
+
+@eval_app.command("churn")
+def eval_churn(
+    events: Annotated[
+        Path, typer.Option(help="CSV: lead_id,event_type,timestamp[,value][,property_id].")
+    ],
+    cutoff: Annotated[str, typer.Option(help="YYYY-MM-DD: features up to it, labels after it.")],
+    horizon_days: Annotated[int, typer.Option(help="Churned: no engagement this long.")] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of the models and the splits.")] = 42,
+    as_json: JsonFlag = False,
+) -> None:
+    """Evaluate churn risk on an event log: a model chosen on earlier cutoffs vs recency and
+    RFM baselines, on the leads active at the cutoff."""
+    from ghl_ai_cli.churn import ChurnError, evaluate_churn
+    from ghl_ai_cli.datasets import DataError, read_csv
+
+    with _steps(as_json) as step:
+        try:
+            step(f"reading {events}")
+            log = read_csv(events)
+        except DataError as exc:
+            raise _fail(str(exc)) from None
+        except OSError as exc:
+            raise _fail(f"cannot read {events}: {exc.strerror or exc}") from None
+        try:
+            result = evaluate_churn(
+                log, cutoff=_date(cutoff), horizon_days=horizon_days, seed=seed, progress=step
+            )
+        except ChurnError as exc:
+            raise _fail(str(exc)) from None
+        result["events"] = str(events)
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        out.print(
+            f"[bold]churn on {events}[/bold]: no engagement within {horizon_days} days of "
+            f"{result['cutoff']}; {result['n_train']:,} train / {result['n_test']:,} test rows, "
+            f"base rate {result['base_rate']:.3f}"
+        )
+        table = Table()
+        for column in ("", "AUC", "Brier", "log loss"):
+            table.add_column(column)
+        m = result["model"]
+        rows = [(f"model ({m['name']}, {m['calibration_method']})", m)]
+        rows += [(f"baseline {name}", b) for name, b in result["baselines"].items()]
+        for label, s in rows:
+            table.add_row(label, f"{s['auc']:.4f}", f"{s['brier']:.4f}", f"{s['log_loss']:.4f}")
+        out.print(table)
+        for tier in result["tiers"]:
+            rate = "-" if tier["churn_rate"] is None else f"{tier['churn_rate']:.3f}"
+            out.print(f"  {tier['tier']:<8} [{tier['from']}, {tier['to']}) n={tier['n']} {rate}")
 
     _emit(result, as_json, human)
 
