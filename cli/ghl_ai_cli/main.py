@@ -1118,10 +1118,7 @@ def recommend(
         raise _fail(f"set {', '.join(missing)} (the deployed or local tables)")
 
     def served(location_id: str) -> ServedModel:
-        found = recommender_for(location_id)
-        if found is None:
-            return ServedModel(None, "content-only", 1.0)
-        return ServedModel(found[0], str(found[1]["version"]), float(found[1]["blend"]))
+        return ServedModel.of(recommender_for(location_id))
 
     dynamodb = boto3.client("dynamodb")
     listings = ListingStore(dynamodb, str(tables["LISTINGS_TABLE"]))

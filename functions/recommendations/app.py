@@ -94,11 +94,7 @@ class Dependencies:
 def served_model(location_id: str) -> ServedModel:
     """The location's collaborative model (its own once retrained, else the layer's), its
     version and blend from the manifest; content only when the layer has none."""
-    found = recommender_for(location_id)
-    if found is None:
-        return ServedModel(None, "content-only", 1.0)
-    model, card = found
-    return ServedModel(model, str(card["version"]), float(card["blend"]))
+    return ServedModel.of(recommender_for(location_id))
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ from typing import Any
 
 from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
 from ghl_ai.adapters.ghl import GhlClient
-from ghl_ai.adapters.queue import JobQueue
+from ghl_ai.adapters.queue import MAX_DELAY_SECONDS, JobQueue
 from ghl_ai.conversation import compliance
 from ghl_ai.conversation.model import (
     Answer,
@@ -60,7 +60,6 @@ from ghl_ai.webhooks.events import utcnow
 #: Channels the AI answers on. Other channels are recorded, never answered by the AI.
 REPLY_CHANNELS = frozenset({"SMS"})
 OPT_IN_REPLY = "You're opted back in. Reply STOP at any time to opt out."
-_MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit
 #: A buyer who just qualified gets its top matches this long after our reply.
 MATCHES_DELAY_SECONDS = 120
 
@@ -151,10 +150,9 @@ class ConversationEngine:
         if not lead.get("phone"):
             return Outcome("skipped", "no phone")
         now = self._clock()
-        tz = compliance.zone(lead.get("timezone"), profile.timezone)
-        opens = compliance.next_allowed(now, tz, profile.quiet_hours_start, profile.quiet_hours_end)
+        opens = self._outbound.window_opens(lead, profile, now)
         if opens > now:
-            delay = min(_MAX_DELAY_SECONDS, int((opens - now).total_seconds()) + 1)
+            delay = min(MAX_DELAY_SECONDS, int((opens - now).total_seconds()) + 1)
             job = OutreachJob(
                 id=f"outreach:{key.location_id}:{key.contact_id}:{int(now.timestamp())}",
                 received_at=now,

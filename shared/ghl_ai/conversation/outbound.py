@@ -10,6 +10,7 @@ from typing import Any
 
 from ghl_ai.adapters.dynamo import LeadStore, OutboxStore
 from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.conversation import compliance
 from ghl_ai.errors import GhlApiError
 from ghl_ai.leads.models import LeadChanges, LeadKey, sms_blocked
 from ghl_ai.observability import logger
@@ -69,6 +70,13 @@ class Outbound:
             changes.set["dndChannels"] = {**channels, **(lead.get("dndChannels") or {})}
         self._leads.apply(key, changes)
         return self._leads.get(key) or {}
+
+    @staticmethod
+    def window_opens(lead: dict[str, Any], profile: TenantProfile, now: datetime) -> datetime:
+        """When a proactive message may go: ``now`` inside the quiet-hours-safe window of the
+        lead's zone (else the location's), else the window's next opening."""
+        tz = compliance.zone(lead.get("timezone"), profile.timezone)
+        return compliance.next_allowed(now, tz, profile.quiet_hours_start, profile.quiet_hours_end)
 
     def gate(self, lead: dict[str, Any], profile: TenantProfile) -> str | None:
         """Why the AI must not write to this lead now, or None."""

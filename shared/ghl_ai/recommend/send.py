@@ -33,8 +33,7 @@ from ghl_ai.adapters.dynamo import (
     OutboxStore,
     iso,
 )
-from ghl_ai.adapters.queue import JobQueue
-from ghl_ai.conversation import compliance
+from ghl_ai.adapters.queue import MAX_DELAY_SECONDS, JobQueue
 from ghl_ai.conversation.outbound import Outbound
 from ghl_ai.jobs import MatchesJob
 from ghl_ai.leads.models import LeadChanges, LeadKey, Message
@@ -47,7 +46,6 @@ from ghl_ai.webhooks.events import utcnow
 
 #: Longest text (three SMS segments): listings are dropped from the end until it fits.
 MAX_SMS_CHARS = 480
-_MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit
 
 #: (location, preferences, k, listing keys to leave out) → the ranked matches.
 RankFn = Callable[[str, Preferences, int, Collection[str]], list[Recommendation]]
@@ -155,10 +153,9 @@ class MatchSender:
         if not lead.get("phone"):
             return MatchesOutcome("skipped", "no phone")
         now = self._clock()
-        tz = compliance.zone(lead.get("timezone"), profile.timezone)
-        opens = compliance.next_allowed(now, tz, profile.quiet_hours_start, profile.quiet_hours_end)
+        opens = self._outbound.window_opens(lead, profile, now)
         if opens > now:
-            delay = min(_MAX_DELAY_SECONDS, int((opens - now).total_seconds()) + 1)
+            delay = min(MAX_DELAY_SECONDS, int((opens - now).total_seconds()) + 1)
             self._queue.send(job.model_dump_json(), delay_seconds=delay)
             return MatchesOutcome("held", f"quiet hours until {iso(opens)}")
 

@@ -30,7 +30,7 @@ The route's JSON (``GET /leads/{contactId}/recommendations?k=5``)::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,15 @@ class ServedModel:
     model: Collaborative | None
     version: str
     blend: float
+
+    @classmethod
+    def of(cls, found: tuple[Collaborative, Mapping[str, Any]] | None) -> ServedModel:
+        """From the model layer's ``recommender_for``: the model and its card (version,
+        blend); content only when the layer has none."""
+        if found is None:
+            return cls(None, "content-only", 1.0)
+        model, card = found
+        return cls(model, str(card["version"]), float(card["blend"]))
 
 
 class CatalogueCache:

@@ -44,7 +44,7 @@ from ghl_ai.adapters.dynamo import (
     iso,
 )
 from ghl_ai.adapters.ghl import GhlClient
-from ghl_ai.adapters.queue import JobQueue
+from ghl_ai.adapters.queue import MAX_DELAY_SECONDS, JobQueue
 from ghl_ai.conversation import compliance
 from ghl_ai.conversation.outbound import Outbound
 from ghl_ai.conversation.qualification import describe, stored_answers
@@ -58,7 +58,6 @@ from ghl_ai.workflows import definition as d
 from ghl_ai.workflows.catalogue import builtin, for_location
 from ghl_ai.workflows.experiments import assign
 
-MAX_DELAY_SECONDS = 900  # SQS DelaySeconds limit
 #: A step message lost after its run advanced is re-sent by the sweep after this much grace.
 GRACE_SECONDS = 120
 HISTORY_KEPT = 50
@@ -133,10 +132,10 @@ def cancel_run(
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What a step did and where the run goes: ``next`` now (or after ``delay``), ``wait``
-    until ``due``, ``hold`` this step until ``due``, or ``end``."""
+    """What a step did and where the run goes: ``next`` (at ``due``, now when None; a wait
+    sets it), ``hold`` this step until ``due``, or ``end``."""
 
-    action: str  # next | wait | hold | end
+    action: str  # next | hold | end
     detail: str = ""
     next_step: str | None = None
     due: float | None = None
@@ -559,8 +558,7 @@ class WorkflowEngine:
             )
             if recent and last_in <= (last_out or 0.0):
                 return StepOutcome("next", "skipped: contacted in the last 3 days (3-day rule)")
-        tz = compliance.zone(lead.get("timezone"), profile.timezone)
-        opens = compliance.next_allowed(now, tz, profile.quiet_hours_start, profile.quiet_hours_end)
+        opens = self._outbound.window_opens(lead, profile, now)
         if opens > now:
             return StepOutcome(
                 "hold", f"held for quiet hours until {iso(opens)}", due=opens.timestamp()
