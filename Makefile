@@ -76,6 +76,7 @@ bench: $(VENV)/.installed ## intake latency and cold-start benchmark (table + .b
 
 models: $(VENV)/.installed ## rebuild the model layer's artifacts and manifest from a seed (reproducible)
 	@$(VENV)/bin/ghl-ai train scoring --seed 42
+	@$(VENV)/bin/ghl-ai train churn --seed 42
 	@mkdir -p .local && $(PY) -m local.demo_catalogue .local/demo-catalogue.json
 	@$(VENV)/bin/ghl-ai train recommend --listings .local/demo-catalogue.json --seed 42
 

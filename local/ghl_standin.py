@@ -53,7 +53,7 @@ cf-property-type | Property Type    | SINGLE_OPTIONS | Single family, Condo, Tow
 cf-bedrooms      | Bedrooms         | NUMERICAL      |
 cf-ai-score      | AI Score         | NUMERICAL      |
 cf-temperature   | Lead Temperature | SINGLE_OPTIONS | Hot, Warm, Cold
-cf-churn-risk    | Churn Risk       | SINGLE_OPTIONS | Low, Medium, High
+cf-churn-risk    | Churn Risk       | SINGLE_OPTIONS | Low, Medium, High, Critical
 cf-ai-summary    | AI Summary       | LARGE_TEXT     |
 cf-must-haves    | Must-Haves       | TEXT           |
 cf-address       | Property Address | TEXT           |

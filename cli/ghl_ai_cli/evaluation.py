@@ -165,21 +165,31 @@ def evaluate_scoring(
 
 def write_report(directory: Path, arrays: dict[str, Any], result: dict[str, Any]) -> list[Path]:
     """A ROC curve and a reliability diagram (PNG), model beside baseline."""
+    curves = {
+        "model": (arrays["model"], result["model"]["auc"]),
+        "baseline (recency, frequency)": (arrays["baseline"], result["baseline"]["auc"]),
+    }
+    return plot_report(directory, arrays["y"], curves, "held-out 30 %")
+
+
+def plot_report(
+    directory: Path, y: np.ndarray, curves: dict[str, tuple[np.ndarray, float]], split: str
+) -> list[Path]:
+    """``roc.png`` and ``reliability.png`` in ``directory``: one curve per ``label → (p,
+    auc)``, all on the same rows ``y``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     directory.mkdir(parents=True, exist_ok=True)
-    y = arrays["y"]
     written = []
     fig, ax = plt.subplots(figsize=(5, 5))
-    for label, key in (("model", "model"), ("baseline (recency, frequency)", "baseline")):
-        fpr, tpr = metrics.roc_curve(y, arrays[key])
-        auc = result["model" if key == "model" else "baseline"]["auc"]
+    for label, (p, auc) in curves.items():
+        fpr, tpr = metrics.roc_curve(y, p)
         ax.plot(fpr, tpr, label=f"{label}: AUC {auc:.3f}")
     ax.plot([0, 1], [0, 1], "k:", lw=1)
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (held-out 30 %)")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC ({split})")
     ax.legend(loc="lower right")
     fig.tight_layout()
     written.append(directory / "roc.png")
@@ -187,9 +197,9 @@ def write_report(directory: Path, arrays: dict[str, Any], result: dict[str, Any]
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 5))
-    for label, key in (("model", "model"), ("baseline", "baseline")):
-        table = np.array(metrics.calibration_table(y, arrays[key]))
-        ax.plot(table[:, 0], table[:, 1], "o-", label=label)
+    for label, (p, _) in curves.items():
+        table = np.array(metrics.calibration_table(y, p))
+        ax.plot(table[:, 0], table[:, 1], "o-", label=label.split(" (")[0])
     ax.plot([0, 1], [0, 1], "k:", lw=1)
     ax.set(xlabel="predicted probability", ylabel="observed rate", title="Reliability diagram")
     ax.legend(loc="upper left")

@@ -3,7 +3,9 @@
     ghl-ai features                      the behavioural feature catalogue
     ghl-ai train scoring [--location ID] train the lead-score model (synthetic, or a tenant's)
     ghl-ai eval scoring [--events FILE]  evaluate the method on an event log (or the synthetic)
+    ghl-ai train churn [--location ID]   train the 7/14/30-day churn models
     ghl-ai eval churn --events FILE      churn at a cutoff and horizon, beside RFM baselines
+    ghl-ai churn sweep [--location ID]   queue every lead for today's churn scoring
     ghl-ai eval recommend --interactions FILE  the recommender vs baselines (warm, cold items)
     ghl-ai events replay FILE            post a CSV / JSONL of events into a running system
     ghl-ai workflows list|show|validate  the workflow definitions
@@ -42,7 +44,9 @@ eval_app = typer.Typer(
     help="Evaluate a model against baselines on held-out data.", no_args_is_help=True
 )
 events_app = typer.Typer(help="Behaviour events.", no_args_is_help=True)
+churn_app = typer.Typer(help="Churn risk: the daily sweep.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+app.add_typer(churn_app, name="churn")
 app.add_typer(eval_app, name="eval")
 app.add_typer(events_app, name="events")
 
@@ -219,6 +223,111 @@ def train_scoring(
         out.print(f"  {decision['message']}")
 
     _emit({"model": card, "installed": decision}, as_json, human)
+
+
+@train_app.command("churn")
+def train_churn(
+    location: Annotated[
+        str | None, typer.Option(help="Retrain on this location's own events (tenant models).")
+    ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(help="The tenant's events as CSV (else read from the events table)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of everything random.")] = 42,
+    leads: Annotated[int, typer.Option(help="Synthetic leads (fresh-install models).")] = 4000,
+    days: Annotated[int, typer.Option(help="Synthetic days simulated.")] = 240,
+    output: Annotated[
+        Path | None, typer.Option(help="Artifact directory (default: the model layer's).")
+    ] = None,
+    events_table: Annotated[
+        str | None, typer.Option(envvar="EVENTS_TABLE", help="Events table (with --location).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the 7-, 14- and 30-day churn models and export them to the model layer.
+
+    Without --location: on the documented synthetic generator (the fresh-install models).
+    With --location: on the tenant's own events; each horizon's artifact is replaced only if
+    the new model's held-out log loss is no worse than the current one's on the same rows.
+    """
+    from ghl_ai_cli import registry, synthetic
+    from ghl_ai_cli.churn import HORIZONS, ChurnError
+    from ghl_ai_cli.churn import train_churn as train
+    from ghl_ai_cli.datasets import DataError, read_csv
+
+    directory = output or registry.ARTIFACTS
+    with _steps(as_json) as step:
+        if location is None:
+            step("generating synthetic leads")
+            log = synthetic.generate(
+                synthetic.Config(leads=leads, days=days, seed=seed, end=synthetic.FIXED_END)
+            )
+            source = "synthetic"
+        else:
+            try:
+                if events is not None:
+                    step(f"reading {events}")
+                    log = read_csv(events)
+                else:
+                    if not events_table:
+                        raise _fail("--location needs --events FILE or the EVENTS_TABLE table")
+                    step(f"reading the events of {location}")
+                    log = registry.tenant_events(events_table, location, step)
+            except DataError as exc:
+                raise _fail(str(exc)) from None
+            source = f"location:{location}"
+            known = {e.lead for e in log.events}
+            if len(known) < registry.MIN_LEADS:
+                raise _fail(
+                    f"not enough history to retrain: {len(known)} leads (need "
+                    f"{registry.MIN_LEADS}); the current models stay"
+                )
+        results = []
+        for horizon in HORIZONS:
+
+            def progress(text: str, h: int = horizon) -> None:
+                step(f"{h} days: {text}")
+
+            try:
+                trained = train(
+                    log,
+                    horizon_days=horizon,
+                    seed=seed,
+                    source=source,
+                    location=location,
+                    progress=progress,
+                )
+            except ChurnError as exc:
+                raise _fail(f"{horizon}-day model: {exc}") from None
+            decision = registry.install_churn(trained, directory, location)
+            results.append({"model": trained.card, "installed": decision})
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        for result in results:
+            card, decision = result["model"], result["installed"]
+            held = card["metrics"]["held_out"]
+            bg = card["bgnbd"]
+            out.print(
+                f"[bold]{card['version']}[/bold]: {card['chosen']} + {card['calibration']} "
+                f"calibration (BG/NBD r={bg['r']:.3f} alpha={bg['alpha']:.2f} "
+                f"a={bg['a']:.3f} b={bg['b']:.3f})"
+            )
+            rows, cutoff = card["training_data"]["held_out"], card["training_data"]["cutoff"]
+            out.print(
+                f"  held-out ({rows['rows']:,} leads at {cutoff}, base rate "
+                f"{rows['base_rate']:.3f}): AUC {held['auc']:.3f}  Brier {held['brier']:.4f}  "
+                f"log loss {held['log_loss']:.4f}"
+            )
+            for name, b in card["metrics"]["baselines"].items():
+                out.print(
+                    f"  baseline {name:<13} AUC {b['auc']:.3f}  Brier {b['brier']:.4f}  "
+                    f"log loss {b['log_loss']:.4f}"
+                )
+            out.print(f"  {decision['message']}")
+
+    _emit({"models": results}, as_json, human)
 
 
 @train_app.command("recommend")
@@ -425,12 +534,16 @@ def eval_churn(
     cutoff: Annotated[str, typer.Option(help="YYYY-MM-DD: features up to it, labels after it.")],
     horizon_days: Annotated[int, typer.Option(help="Churned: no engagement this long.")] = 30,
     seed: Annotated[int, typer.Option(help="Seed of the models and the splits.")] = 42,
+    report: Annotated[
+        Path | None, typer.Option(help="Write ROC and reliability PNGs to this directory.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate churn risk on an event log: a model chosen on earlier cutoffs vs recency and
-    RFM baselines, on the leads active at the cutoff."""
+    RFM baselines, on the held-out 30 % of the leads active at the cutoff."""
     from ghl_ai_cli.churn import ChurnError, evaluate_churn
     from ghl_ai_cli.datasets import DataError, read_csv
+    from ghl_ai_cli.evaluation import plot_report
 
     with _steps(as_json) as step:
         try:
@@ -441,12 +554,23 @@ def eval_churn(
         except OSError as exc:
             raise _fail(f"cannot read {events}: {exc.strerror or exc}") from None
         try:
-            result = evaluate_churn(
+            result, arrays = evaluate_churn(
                 log, cutoff=_date(cutoff), horizon_days=horizon_days, seed=seed, progress=step
             )
         except ChurnError as exc:
             raise _fail(str(exc)) from None
         result["events"] = str(events)
+        if report is not None:
+            step("writing the report")
+            curves = {
+                f"model ({result['model']['name']})": (arrays["model"], result["model"]["auc"])
+            }
+            curves |= {
+                f"baseline {name}": (arrays[name], b["auc"])
+                for name, b in result["baselines"].items()
+            }
+            written = plot_report(report, arrays["y"], curves, "held-out 30 % at the cutoff")
+            result["report"] = [str(p) for p in written]
 
     def human() -> None:
         out = Console(soft_wrap=True)
@@ -467,6 +591,8 @@ def eval_churn(
         for tier in result["tiers"]:
             rate = "-" if tier["churn_rate"] is None else f"{tier['churn_rate']:.3f}"
             out.print(f"  {tier['tier']:<8} [{tier['from']}, {tier['to']}) n={tier['n']} {rate}")
+        if report is not None:
+            out.print(f"  report: {', '.join(result['report'])}")
 
     _emit(result, as_json, human)
 
@@ -744,6 +870,73 @@ def workflows_validate(
         as_json,
         lambda: Console(soft_wrap=True).print(f"valid: {', '.join(names)}"),
     )
+
+
+# -- churn sweep -------------------------------------------------------------------------------
+
+
+@churn_app.command("sweep")
+def churn_sweep(
+    location: Annotated[
+        str | None, typer.Option(help="Sweep this location only (default: every location).")
+    ] = None,
+    leads_table: Annotated[
+        str | None, typer.Option(envvar="LEADS_TABLE", help="The leads table.")
+    ] = None,
+    queue: Annotated[
+        str | None,
+        typer.Option(envvar="CHURN_QUEUE_URL", help="The churn queue ChurnScoreFunction reads."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run today's churn sweep by hand: page through the leads and queue every one not scored
+    today for the ChurnScoreFunction (what the schedule runs; a second run queues nothing new).
+    Locations: --location, else GHL_LOCATION_ID and the tenants table (TENANTS_TABLE)."""
+    if not leads_table or not queue:
+        raise _fail("set LEADS_TABLE and CHURN_QUEUE_URL (or --leads-table and --queue)")
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ghl_ai.adapters.dynamo import LeadStore
+    from ghl_ai.adapters.queue import JobQueue
+    from ghl_ai.churn.sweep import ChurnSweep
+    from ghl_ai.config import TenantSettings
+    from ghl_ai.tenants import TenantDirectory
+
+    dynamodb = boto3.client("dynamodb")
+    tenants = TenantDirectory(TenantSettings(), dynamodb)
+    sweep = ChurnSweep(
+        LeadStore(dynamodb, leads_table), JobQueue(boto3.client("sqs"), queue), tenants.locations
+    )
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("churn sweep"),
+        TextColumn("{task.completed:,.0f} leads paged"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=as_json,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("sweep", total=None)
+        try:
+            report = sweep.run(location, progress=lambda n: progress.advance(task, n))
+        except (BotoCoreError, ClientError) as exc:
+            raise _fail(f"AWS: {exc}") from None
+    result = {
+        "day": report.day,
+        "locations": report.locations,
+        "queued": report.leads,
+        "already_scored": report.already_scored,
+        "chunks": report.chunks,
+    }
+
+    def human() -> None:
+        Console(soft_wrap=True).print(
+            f"churn sweep {report.day}: {report.leads:,} leads of {report.locations} location(s) "
+            f"queued in {report.chunks:,} chunks; {report.already_scored:,} already scored today"
+        )
+
+    _emit(result, as_json, human)
 
 
 # -- workflow runs (the runs table) ----------------------------------------------------------

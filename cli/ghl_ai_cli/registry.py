@@ -192,3 +192,49 @@ def install_recommender(
         "installed": True,
         "message": f"installed {target}",
     }
+
+
+def install_churn(training: Any, directory: Path, location: str | None) -> dict[str, Any]:
+    """Write one horizon's churn model (``churn_<H>d[--<location>].json``) and its card; a
+    tenant's only if its held-out log loss is no worse than the model the location is served
+    today (its own, else the layer's), on the same held-out rows."""
+    from ghl_models.churn import ChurnModel
+
+    name = str(training.card["name"])
+    base = name.split("--")[0]
+    if directory == ARTIFACTS:
+        target, manifest_path = directory / f"{name}.json", MANIFEST
+    else:
+        target, manifest_path = (
+            directory / "artifacts" / f"{name}.json",
+            directory / "manifest.json",
+        )
+    rows = training.held_out
+    new_loss = metrics.log_loss(rows.y, training.held_out_p)
+    decision: dict[str, Any] = {"model": name, "artifact": str(target), "installed": True}
+    if location is not None:
+        current_path = target if target.exists() else target.with_name(f"{base}.json")
+        if current_path.exists():
+            current = ChurnModel(json.loads(current_path.read_text()))
+            if current.model.features == training.spec["features"]:
+                current_loss = metrics.log_loss(rows.y, current.probability(rows.x, rows.counts))
+                decision |= {"held_out_log_loss": new_loss, "current_log_loss": current_loss}
+                if new_loss > current_loss:
+                    decision["installed"] = False
+                    decision["message"] = (
+                        f"kept {current_path.name}: its held-out log loss {current_loss:.4f} "
+                        f"beats the retrained model's {new_loss:.4f}"
+                    )
+                    return decision
+    dump(training.spec, target)
+    manifest = _manifest(manifest_path)
+    manifest["models"][name] = {
+        **training.card,
+        "artifact": target.name,
+        "sha256": sha256(target),
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    }
+    manifest["models"] = dict(sorted(manifest["models"].items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    decision["message"] = f"installed {target}"
+    return decision

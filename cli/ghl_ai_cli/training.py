@@ -149,15 +149,24 @@ def _floats(values: Any) -> list[float]:
     return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def export(fitted: Fitted, reference: np.ndarray, version: str) -> dict[str, Any]:
-    """The numpy-servable spec of a fitted model (see ghl_models.inference)."""
+def export(
+    fitted: Fitted,
+    reference: np.ndarray,
+    version: str,
+    *,
+    name: str = MODEL_NAME,
+    features: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The numpy-servable spec of a fitted model (see ghl_models.inference); by default the
+    lead score's, on the behavioural catalogue (whose hash it records)."""
     spec: dict[str, Any] = {
-        "name": MODEL_NAME,
+        "name": name,
         "version": version,
-        "features": list(NAMES),
-        "catalogue_hash": catalogue_hash(),
+        "features": list(NAMES if features is None else features),
         "reference": _floats(reference),
     }
+    if features is None:
+        spec["catalogue_hash"] = catalogue_hash()
     model = fitted.model
     if isinstance(model, Pipeline):
         scaler, lr = model.named_steps["scale"], model.named_steps["model"]

@@ -181,6 +181,30 @@ def recommendations_settings() -> RecommendationsSettings:
     return RecommendationsSettings.load()  # type: ignore[return-value]
 
 
+class ChurnSweepSettings(TenantSettings):
+    leads_table: str
+    #: Where the sweep queues its chunks (and the scorer reads them).
+    churn_queue_url: str
+
+
+@lru_cache(maxsize=1)
+def churn_sweep_settings() -> ChurnSweepSettings:
+    return ChurnSweepSettings.load()  # type: ignore[return-value]
+
+
+class ChurnSettings(ChurnSweepSettings):
+    events_table: str
+    #: Where a lead whose churn risk rose starts its re-engagement play; absent: none.
+    workflow_queue_url: str | None = None
+    ghl_api_base_url: str = GHL_API_BASE_URL
+    ghl_api_token: SecretStr | None = None
+
+
+@lru_cache(maxsize=1)
+def churn_settings() -> ChurnSettings:
+    return ChurnSettings.load()  # type: ignore[return-value]
+
+
 @lru_cache(maxsize=1)
 def scoring_settings() -> ScoringSettings:
     return ScoringSettings.load()  # type: ignore[return-value]

@@ -132,6 +132,20 @@ class WorkflowReplyJob(BaseModel):
     contact_id: str
 
 
+class ChurnChunkJob(BaseModel):
+    """Score these leads' churn risk for the sweep of ``day`` (ChurnScoreFunction). A lead
+    already scored that day is skipped, so a redelivered chunk or a re-run sweep scores each
+    lead once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["churn_chunk"] = "churn_chunk"
+    location_id: str = Field(min_length=1)
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    contacts: list[str] = Field(min_length=1, max_length=100)
+
+
 WorkflowJobs = WorkflowStartJob | WorkflowStepJob | WorkflowReplyJob
 WorkflowJob = Annotated[WorkflowJobs, Field(discriminator="kind")]
 _WORKFLOW_ADAPTER: TypeAdapter[WorkflowJobs] = TypeAdapter(WorkflowJob)

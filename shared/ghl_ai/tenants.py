@@ -189,6 +189,18 @@ class TenantDirectory:
         items = response.get("Items", [])
         return items[0]["locationId"]["S"] if items else None
 
+    def locations(self) -> list[str]:
+        """Every location this install serves: the environment's and the tenants table's."""
+        s = self._settings
+        found = {s.ghl_location_id} if s.ghl_location_id else set()
+        if s.tenants_table and self._dynamodb:
+            paginator = self._dynamodb.get_paginator("scan")
+            for page in paginator.paginate(
+                TableName=s.tenants_table, ProjectionExpression="locationId"
+            ):
+                found.update(item["locationId"]["S"] for item in page.get("Items", []))
+        return sorted(found)
+
     def profile(self, location_id: str) -> TenantProfile:
         """The location's persona and rules: the tenants-table item's attributes where set,
         else the environment's values (TenantSettings defaults). Cached like the tenant items."""

@@ -133,6 +133,7 @@ def test_a_lead_is_returned_with_answers_flags_and_last_messages(stack: Stack) -
         "temperature": "warm",
         "qualificationTemperature": "warm",
         "score": None,
+        "churn": None,
         "flags": {
             "optedOut": False,
             "dnd": False,

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from ghl_ai.behaviour.features import NAMES, catalogue_hash, model_input
+from ghl_ai.churn.activity import FEATURES
 from ghl_ai_cli import synthetic
 from ghl_ai_cli.datasets import Rows
 from ghl_ai_cli.registry import install
@@ -26,6 +27,7 @@ from ghl_ai_cli.training import (
     train_lead_score,
 )
 from ghl_models import ARTIFACTS, load, manifest
+from ghl_models.churn import BGNBD_FEATURE, ChurnModel
 from ghl_models.inference import Model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +92,12 @@ def test_the_manifest_describes_the_artifacts_that_ship() -> None:
         path = ARTIFACTS / entry["artifact"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
         if name.split("--")[0] == "recommend":
+            continue
+        if name.startswith("churn_"):
+            churn = ChurnModel(json.loads(path.read_text()))
+            assert churn.version == entry["version"] and churn.name == name
+            assert entry["features"] == churn.model.features == [*FEATURES, BGNBD_FEATURE]
+            assert entry["training_data"]["held_out"]["rows"] > 0
             continue
         model = load(path.stem)
         assert model.name == name.split("--")[0]

@@ -11,6 +11,8 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from pydantic_settings import BaseSettings
 
 from ghl_ai.config import (
+    ChurnSettings,
+    ChurnSweepSettings,
     IntakeSettings,
     RecommendationsSettings,
     ScoringSettings,
@@ -35,6 +37,8 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "ScoringFunction": ScoringSettings,
     "RecommendationsFunction": RecommendationsSettings,
     "WorkflowFunction": WorkflowSettings,
+    "ChurnSweepFunction": ChurnSweepSettings,
+    "ChurnScoreFunction": ChurnSettings,
 }
 
 
@@ -112,6 +116,7 @@ def test_the_intake_may_send_to_the_queue_it_is_configured_with() -> None:
 def test_the_sqs_consumers_report_partial_failures_and_park_failures_in_a_dlq() -> None:
     sources = sqs_event_sources(TEMPLATE)
     assert sorted((s.function, s.queue) for s in sources) == [
+        ("ChurnScoreFunction", "ChurnQueue"),
         ("RecommendationsFunction", "MatchesQueue"),
         ("ScoringFunction", "ScoringQueue"),
         ("WorkerFunction", "JobsQueue"),
@@ -127,7 +132,7 @@ def test_the_sqs_consumers_report_partial_failures_and_park_failures_in_a_dlq() 
 
 
 def test_the_model_serving_functions_get_the_model_layer_and_no_training_libraries() -> None:
-    for function in ("ScoringFunction", "RecommendationsFunction"):
+    for function in ("ScoringFunction", "RecommendationsFunction", "ChurnScoreFunction"):
         assert {"Ref": "ModelsLayer"} in RESOURCES[function]["Properties"]["Layers"], function
     layer = RESOURCES["ModelsLayer"]["Properties"]
     assert layer["ContentUri"] == "layers/models/"

@@ -25,6 +25,7 @@ def test_the_builtins_cover_the_plays_agents_run() -> None:
         "hot_lead_alert",
         "behaviour_alert_followup",
         "appointment_reminder",
+        "re_engage",
         "re_engage_checkin",
         "re_engage_matches",
         "re_engage_market_update",

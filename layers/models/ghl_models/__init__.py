@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ghl_models.churn import ChurnModel
 from ghl_models.inference import ARTIFACTS, Model, load
 from ghl_models.recommend import CollaborativeModel
 
@@ -16,8 +17,10 @@ MANIFEST = Path(__file__).resolve().parent / "manifest.json"
 __all__ = [
     "ARTIFACTS",
     "MANIFEST",
+    "ChurnModel",
     "CollaborativeModel",
     "Model",
+    "churn_models",
     "load",
     "manifest",
     "model_for",
@@ -43,6 +46,21 @@ def model_for(name: str, location_id: str) -> str:
     events by ``ghl-ai train ... --location``) when the layer ships one, else ``name``."""
     own = f"{name}--{location_id}"
     return own if any(ARTIFACTS.glob(f"{own}.*")) else name
+
+
+CHURN_HORIZONS = (7, 14, 30)
+
+
+@lru_cache(maxsize=64)
+def _churn(name: str) -> ChurnModel:
+    with (ARTIFACTS / f"{name}.json").open() as fh:
+        return ChurnModel(json.load(fh))
+
+
+def churn_models(location_id: str) -> dict[int, ChurnModel]:
+    """The 7-, 14- and 30-day churn models a location is served (each its own
+    ``churn_<H>d--<locationId>`` once retrained, else the layer's), loaded once per container."""
+    return {h: _churn(model_for(f"churn_{h}d", location_id)) for h in CHURN_HORIZONS}
 
 
 @lru_cache(maxsize=64)

@@ -61,6 +61,10 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _python(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
+def _parts(attributes: Sequence[str]) -> list[str]:
+    return [part for attribute in attributes for part in attribute.split(".")]
+
+
 def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
@@ -194,6 +198,86 @@ class LeadStore(_Table):
             ExpressionAttributeNames={"#a": f"alert_{rule}", "#done": "done"},
             ExpressionAttributeValues={":true": {"BOOL": True}},
         )
+
+    def page(
+        self,
+        location_id: str,
+        attributes: Sequence[str],
+        start: str | None = None,
+        limit: int = 1000,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a location's leads in contact order (``attributes``: a projection, e.g.
+        ``churn.day``), and the contact to start the next page after (None: the last page)."""
+        names = {f"#p{i}": part for i, part in enumerate(dict.fromkeys(_parts(attributes)))}
+        index = {part: name for name, part in names.items()}
+        projection = ", ".join(".".join(index[p] for p in a.split(".")) for a in attributes)
+        extra: dict[str, Any] = {}
+        if start is not None:
+            extra["ExclusiveStartKey"] = {
+                "locationId": {"S": location_id},
+                "contactId": {"S": start},
+            }
+        response = self._client.query(
+            TableName=self.name,
+            KeyConditionExpression="locationId = :l",
+            ExpressionAttributeValues={":l": {"S": location_id}},
+            ProjectionExpression=projection,
+            ExpressionAttributeNames=names,
+            Limit=limit,
+            **extra,
+        )
+        last = response.get("LastEvaluatedKey")
+        items = [from_item(item) for item in response.get("Items", [])]
+        return items, (last["contactId"]["S"] if last else None)
+
+    def get_many(self, location_id: str, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The leads of ``contact_ids`` (at most 100: one BatchGetItem, plus a retry of any
+        keys DynamoDB left unprocessed), by contact id; unknown ones are absent."""
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {
+            self.name: {
+                "Keys": [
+                    {"locationId": {"S": location_id}, "contactId": {"S": c}}
+                    for c in dict.fromkeys(contact_ids)
+                ],
+                "ConsistentRead": True,
+            }
+        }
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self.name, []):
+                lead = from_item(item)
+                found[str(lead["contactId"])] = lead
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def save_churn(
+        self, key: LeadKey, churn: dict[str, Any], activity: dict[str, Any] | None = None
+    ) -> bool:
+        """Store the lead's churn risk of ``churn["day"]`` (and its activity summary, when it
+        was just made), unless that day's is stored already. True when stored."""
+        names = {"#c": "churn", "#d": "day"}
+        values = {":c": churn, ":day": churn["day"]}
+        expression = "SET #c = :c"
+        if activity is not None:
+            names["#a"] = "activity"
+            values[":a"] = activity
+            expression += ", #a = :a"
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(contactId) AND "
+                "(attribute_not_exists(#c.#d) OR #c.#d <> :day)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    k: _serializer.serialize(_plain(v)) for k, v in values.items()
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def delete(self, key: LeadKey) -> None:
         self._client.delete_item(

@@ -42,6 +42,7 @@ FIELD_NAMES: dict[str, str] = {
     "temperature": "Lead Temperature",
     "summary": "AI Summary",
     "score": "AI Score",
+    "churn_risk": "Churn Risk",
 }
 _INTENT = {"buy": "Buy", "sell": "Sell", "both": "Buy and sell", "rent": "Rent", "invest": "Invest"}
 _PRE_APPROVAL = {
@@ -71,7 +72,7 @@ def field_value(name: str, value: Any) -> Any:
     """A value in the form GHL's picklists and number fields expect."""
     if name == "intent":
         return _INTENT.get(value, value)
-    if name == "temperature":
+    if name in ("temperature", "churn_risk"):
         return str(value).capitalize()
     if name == "pre_approval":
         return _PRE_APPROVAL.get(value, value)

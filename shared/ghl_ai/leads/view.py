@@ -29,6 +29,15 @@ under that location's partition, so another location's lead with the same contac
         "modelVersion": "lead_score-synthetic-2026-10-31-s42",
         "scoredAt": "2026-11-20T15:04:05Z"
       },
+      "churn": {                       # the churn risk (null until the daily sweep scores it)
+        "d7": 0.62,                    # calibrated P(no engagement in the next 7 days)
+        "d14": 0.48,
+        "d30": 0.31,
+        "tier": "medium",              # on d30: low < 0.3 <= medium < 0.5 <= high < 0.7 <= critical
+        "reasons": ["no activity for 19 days; usually every 4"],
+        "modelVersion": "churn_30d-synthetic-2026-10-30-s42",
+        "scoredAt": "2026-11-20T14:00:03Z"
+      },
       "flags": {
         "optedOut": false,             # the lead texted an opt-out word
         "dnd": false,                  # GHL's global DND
@@ -127,6 +136,21 @@ def _score_view(raw: Any) -> dict[str, Any]:
     }
 
 
+def _churn_view(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, Mapping) or "tier" not in raw:
+        return None
+    scored = _float(raw.get("scoredAt"))
+    return {
+        "d7": _float(raw.get("d7")),
+        "d14": _float(raw.get("d14")),
+        "d30": _float(raw.get("d30")),
+        "tier": raw.get("tier"),
+        "reasons": [str(r) for r in raw.get("reasons") or []],
+        "modelVersion": raw.get("modelVersion"),
+        "scoredAt": _iso_seconds(scored) if scored is not None else None,
+    }
+
+
 def _iso_seconds(epoch: float) -> str:
     return iso(datetime.fromtimestamp(epoch, UTC).replace(microsecond=0))
 
@@ -173,6 +197,7 @@ def lead_view(
         "temperature": _score_view(lead.get("score")).get("temperature") or lead.get("temperature"),
         "qualificationTemperature": lead.get("temperature"),
         "score": _score_view(lead.get("score")) or None,
+        "churn": _churn_view(lead.get("churn")),
         "flags": {
             "optedOut": opted_out,
             "dnd": bool(lead.get("dnd")),

@@ -10,7 +10,8 @@ Per lead, in order:
    Temperature* in one custom-field update, the temperature tags (the current one added, the
    other two removed);
 4. alerts (``scoring/alerts.py``): tag + task, at most once per rule within its cool-down;
-5. the score saved on the lead record — last, so a failed GHL write is retried from the same
+5. the score saved on the lead record, with the lead's activity summary (what the churn sweep
+   reads: ``churn/activity.py``) — last, so a failed GHL write is retried from the same
    previous state.
 """
 
@@ -25,6 +26,7 @@ from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, OutboxStore
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.behaviour.features import compute, stream_from_items
 from ghl_ai.behaviour.stitching import Stitcher
+from ghl_ai.churn.activity import Activity
 from ghl_ai.conversation.qualification import stored_answers
 from ghl_ai.conversation.writeback import GhlWriteBack
 from ghl_ai.errors import GhlApiError
@@ -105,6 +107,10 @@ class ScoringService:
         score = scorer.score(features, context, lead.get("intent"), answers, now)
         outcome.score, outcome.temperature = score.value, score.temperature
         changes = LeadChanges(set={"score": score.as_state()}, set_if_absent={"createdAt": now})
+        activity = Activity.of(stream, now.timestamp())
+        if activity is not None:
+            # What the daily churn sweep reads instead of the history (churn/activity.py).
+            changes.set["activity"] = activity.as_state()
         if self._writeback is not None:
             try:
                 previous = lead.get("score") or {}
