@@ -35,6 +35,8 @@ os.environ.pop("AWS_PROFILE", None)
 import boto3
 from moto import mock_aws
 
+from functions.churn_score import app as churn_score_app
+from functions.churn_sweep import app as churn_sweep_app
 from functions.intake import app as intake_app
 from functions.recommendations import app as recommendations_app
 from functions.scoring import app as scoring_app
@@ -194,6 +196,22 @@ class Stack:
             function_name="RecommendationsFunction",
         ).drain()
 
+    def run_churn_sweep(self) -> dict[str, Any]:
+        """The ChurnSweepFunction, as its schedule invokes it."""
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        result: dict[str, Any] = churn_sweep_app.handler(event, LambdaContext("ChurnSweepFunction"))
+        return result
+
+    def run_churn_scoring(self) -> list[BatchResult]:
+        """The ChurnScoreFunction on the churn queue, until it is empty."""
+        return QueueConsumer(
+            self.sqs,
+            self.resources.queue_urls["ChurnQueue"],
+            self.resources.queue_arns["ChurnQueue"],
+            churn_score_app.handler,
+            function_name="ChurnScoreFunction",
+        ).drain()
+
     # -- looking at state ---------------------------------------------------------------------
     def queue_depth(self, logical: str = "JobsQueue") -> int:
         attrs = self.sqs.get_queue_attributes(
@@ -240,6 +258,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             "ScoringFunction",
             "RecommendationsFunction",
             "WorkflowFunction",
+            "ChurnSweepFunction",
+            "ChurnScoreFunction",
         ):
             for key, value in function_environment(
                 TEMPLATE, function, resources, parameters
@@ -250,7 +270,17 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         config.scoring_settings.cache_clear()
         config.recommendations_settings.cache_clear()
         config.workflow_settings.cache_clear()
-        apps = (intake_app, worker_app, scoring_app, recommendations_app, workflows_app)
+        config.churn_settings.cache_clear()
+        config.churn_sweep_settings.cache_clear()
+        apps = (
+            intake_app,
+            worker_app,
+            scoring_app,
+            recommendations_app,
+            workflows_app,
+            churn_sweep_app,
+            churn_score_app,
+        )
         for app in apps:
             app.deps.cache_clear()
         yield Stack(dynamodb, sqs, resources)
