@@ -1176,6 +1176,117 @@ def _nurture(story: Story, run: str) -> None:
     print(f"  → her workflows: {', '.join(workflow_words(stack, cid))}")
 
 
+def _churn(story: Story, run: str) -> None:
+    """A lead gone quiet for two months: the daily churn sweep flags it and a re-engagement play
+    starts (or, for the random 10 % holdout, deliberately does not)."""
+    from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore
+    from ghl_ai.adapters.queue import JobQueue
+    from ghl_ai.churn.sweep import ChurnSweep
+    from ghl_ai.jobs import ScoringJob
+    from ghl_ai.leads.models import BehaviourEvent, LeadKey
+    from ghl_ai.observability import logger
+    from ghl_ai.workflows.catalogue import builtin
+    from ghl_ai.workflows.experiments import assign
+
+    stack = story.stack
+    story.heading("a lead gone quiet is flagged by the daily churn sweep and a play starts")
+    if stack.ghl is None or "ChurnQueue" not in stack.queues:
+        print("  (skipped: the stack talks to real GHL, or has no churn functions)")
+        return
+    zone, city = day_zone(datetime.now(UTC))
+    phone = stack.fresh_phone()
+    created = stack.create_contact(
+        firstName="Dale",
+        lastName="Porter",
+        phone=phone,
+        email=f"dale.porter+{run}@example.com",
+        timezone=zone,
+        source="Lyrio website",
+    )
+    cid = created["id"]
+    print(f"\n▶ Dale Porter (contact {cid}, in {city}) has been in the CRM since the summer")
+    # His website history, imported (older than POST /events takes: it refuses events more
+    # than 30 days old), then the scoring job a replay queues — which also keeps his activity
+    # summary, what the sweep reads instead of his history.
+    now = datetime.now(UTC)
+    days = [70, 67, 64, 61, 58, 55]
+    events = BehaviourEventStore(stack.dynamodb, stack.state["tables"]["EventsTable"])
+    events.put_new_batch(
+        [
+            BehaviourEvent(
+                lead=LeadKey(stack.location, cid),
+                type="property_view",
+                timestamp=now - timedelta(days=d, hours=3),
+                event_id=f"demo-dale-{run}-{i}",
+                source="import",
+                property_id=f"IE-{2400 + i}",
+            )
+            for i, d in enumerate(days)
+        ]
+    )
+    job = ScoringJob(
+        id=f"demo-dale-{run}", received_at=now, location_id=stack.location, contacts=[cid]
+    )
+    stack.sqs.send_message(QueueUrl=stack.queues["ScoringQueue"], MessageBody=job.model_dump_json())
+    print(f"  his website history is imported: {len(days)} visits, 70 to 55 days ago, then nothing")
+    stack.wait_all()
+    print("\n▶ the daily churn sweep runs (the ChurnSweepFunction's schedule; by hand:")
+    print("  `ghl-ai churn sweep`): every lead not scored today goes to the ChurnScoreFunction")
+    sweep = ChurnSweep(
+        LeadStore(stack.dynamodb, stack.state["tables"]["LeadsTable"]),
+        JobQueue(stack.sqs, stack.queues["ChurnQueue"]),
+        lambda: [stack.location],
+    )
+    logger.setLevel("WARNING")  # the sweep's own log line belongs to the `make run` terminal
+    report = sweep.run(stack.location)
+    print(
+        f"  → {report.leads} lead(s) queued in {report.chunks} chunk(s); "
+        f"{report.already_scored} already scored today"
+    )
+    stack.wait_all()
+    churn = (stack.lead(cid) or {}).get("churn")
+    if not churn:
+        print("  → (not scored yet: see the `make run` terminal)")
+        return
+    print(
+        f"  → GET /leads/{cid}: churn tier {churn['tier']} — quiet for 7 / 14 / 30 days: "
+        f"{churn['d7']:.0%} / {churn['d14']:.0%} / {churn['d30']:.0%}"
+    )
+    print(f"    reasons: {'; '.join(churn['reasons'])}")
+    contact, _ = stack.contact(cid)
+    tags = [t for t in (contact or {}).get("tags", []) if str(t).startswith("churn-risk")]
+    print(f"  → in GHL: tag {', '.join(tags) or '(none)'} and the Churn Risk field")
+    split = builtin()["re_engage"].step("plays")  # Dale's score is low: not the high-value split
+    weights = {v.name: v.weight for v in split.variants}
+    variant = assign(split.experiment, f"{stack.location}:{cid}", weights)
+    deadline = time.monotonic() + 15
+    words: list[str] = []
+    while time.monotonic() < deadline:
+        words = workflow_words(stack, cid)
+        if any(w.startswith("re_engage_") for w in words) or variant == "holdout":
+            break
+        time.sleep(0.5)
+    print(f"  → his workflows: {', '.join(words) or 'none'}")
+    if variant == "holdout":
+        print("    (Dale drew the 10 % holdout: no play, so the plays' lift is measured honestly)")
+    for line in play_words(stack, cid):
+        print(f"  → {line}")
+    print("  (`ghl-ai workflows report --hours 336` compares the plays with the holdout)")
+
+
+def play_words(stack: Stack, contact_id: str) -> list[str]:
+    """What the lead's churn play did, step by step (from the runs table)."""
+    from ghl_ai.adapters.dynamo import WorkflowRunStore
+
+    runs = WorkflowRunStore(stack.dynamodb, stack.state["tables"]["WorkflowRunsTable"])
+    words = []
+    for run in runs.for_lead(stack.location, contact_id):
+        if str(run.get("workflow", "")).startswith("re_engage_"):
+            done = [f"{e['step']}: {e['outcome']}" for e in run.get("history") or []]
+            words.append(f"{run['workflow']}: {'; '.join(done) or 'started'}")
+    return words
+
+
 def workflow_words(stack: Stack, contact_id: str) -> list[str]:
     """The lead's workflow runs in a few words (from the runs table)."""
     from ghl_ai.adapters.dynamo import WorkflowRunStore
@@ -1282,6 +1393,7 @@ def replay() -> int:
         _score(story, run)
         _matches(story, run)
         _nurture(story, run)
+        _churn(story, run)
     finally:
         stack.close()
     return 0
