@@ -28,8 +28,10 @@ between is purged, so no fitting label overlaps the validation window).
 **Candidates**: a regularised logistic regression on all the scaled features at two strengths,
 histogram gradient boosting, and BG/NBD alone (a logistic regression on its logit: a monotone
 recalibration) — each fitted on the fitting cutoffs and calibrated on the validation cutoffs,
-sigmoid or isotonic, scored by two-fold cross-fitting on the validation rows (split by lead);
-the lowest validation log loss wins and its calibrator is refitted on all validation rows.
+sigmoid or isotonic, scored by two-fold cross-fitting on the validation rows (split by lead).
+The simplest candidate whose validation log loss is within one standard error of the lowest
+wins (:func:`one_standard_error`: a richer model must beat a compact one by more than noise)
+and its calibrator is refitted on all validation rows.
 
 **Baselines**, fitted and calibrated the same way on the same rows and scored by the same
 metric functions on the same test rows: ``recency`` (a logistic regression on log(1 + days
@@ -324,11 +326,33 @@ class ChurnFit:
         return spec
 
 
+def _row_losses(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    result: np.ndarray = -(y * np.log(q) + (1 - y) * np.log1p(-q))
+    return result
+
+
+def one_standard_error(tried: dict[str, tuple[np.ndarray, Any, str, list[int]]]) -> str:
+    """The simplest candidate (``tried`` is ordered simplest first) whose validation log loss
+    is within one standard error of the best one's — the error of the mean per-row difference
+    between the two, on the same rows — so that a more complex model must earn its place on
+    more than noise (small logs pick the compact models, large ones the rich ones)."""
+    losses = {name: entry[0] for name, entry in tried.items()}
+    best = min(losses, key=lambda n: float(losses[n].mean()))
+    for name, rows in losses.items():
+        diff = rows - losses[best]
+        se = float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+        if float(diff.mean()) <= se:
+            return name
+    return best
+
+
 def fit_churn(
     data: ChurnData, seed: int, progress: Callable[[str], None] = lambda _: None
 ) -> ChurnFit:
     """Fit every candidate on the fitting rows, calibrate on the validation rows, keep the
-    lowest cross-fitted validation log loss (see the module docstring)."""
+    simplest within one standard error of the lowest cross-fitted validation log loss (see
+    the module docstring)."""
     fit, val = data.fit, data.validation
     for what, rows in (("fitting", fit), ("validation", val)):
         if len(np.unique(rows.y)) < 2:
@@ -342,13 +366,16 @@ def fit_churn(
     x_fit, x_val = shell.inputs(fit), shell.inputs(val)
     half = _halves(val.leads, seed)
     report: dict[str, dict[str, Any]] = {}
-    best: tuple[float, str, Any, str, list[int]] | None = None
+    # Simplest first: the order the one-standard-error rule prefers (below).
+    features = list(range(len(FEATURES)))
+    pool: dict[str, tuple[Any, list[int]]] = {
+        "bgnbd": (_logistic(), [len(INPUTS) - 1]),
+        "rhythm_logistic": (_logistic(), [INPUTS.index(n) for n in RHYTHM]),
+    }
     # BG/NBD is a competitor, not an input of the others: as a column its sharp curvature
     # bought calibration at the cost of ranking (lower AUC on CDNOW at every cutoff tried).
-    features = list(range(len(FEATURES)))
-    pool = {name: (estimator, features) for name, estimator in candidates(seed).items()}
-    pool["rhythm_logistic"] = (_logistic(), [INPUTS.index(n) for n in RHYTHM])
-    pool["bgnbd"] = (_logistic(), [len(INPUTS) - 1])
+    pool |= {name: (estimator, features) for name, estimator in candidates(seed).items()}
+    tried: dict[str, tuple[np.ndarray, Any, str, list[int]]] = {}
     for name, (estimator, columns) in pool.items():
         progress(f"fitting {name}")
         model = clone(estimator).fit(x_fit[:, columns], fit.y)
@@ -359,11 +386,11 @@ def fit_churn(
             scored = _scores(val.y, p)
             if name not in report or scored["log_loss"] < report[name]["log_loss"]:
                 report[name] = {"calibration_method": method, **scored}
-            if best is None or scored["log_loss"] < best[0]:
-                best = (scored["log_loss"], name, model, method, columns)
-    if best is None:
+                tried[name] = (_row_losses(val.y, p), model, method, columns)
+    if not tried:
         raise ChurnError("too few churned or staying leads at the validation cutoffs to calibrate")
-    _loss, chosen, model, method, columns = best
+    chosen = one_standard_error(tried)
+    _, model, method, columns = tried[chosen]
     final = calibrated(model, x_val[:, columns], val.y, method)
     fitted = Fitted(chosen, model, final, method, report[chosen])
     return ChurnFit(

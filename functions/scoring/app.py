@@ -62,13 +62,6 @@ class Dependencies:
         )
 
 
-def starter(settings: ScoringSettings, tenants: TenantDirectory) -> WorkflowStarter | None:
-    """Starts the workflows a hot score or an alert triggers (none without the queue)."""
-    if not settings.workflow_queue_url:
-        return None
-    return WorkflowStarter(JobQueue(boto3.client("sqs"), settings.workflow_queue_url), tenants)
-
-
 @lru_cache(maxsize=64)
 def scorer_for(location_id: str) -> Scorer:
     """The location's lead-score model (its own once retrained, else the layer's default),
