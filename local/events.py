@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from ghl_ai.jobs import Identity, Job, MatchesJob, ScoringJob
+from ghl_ai.jobs import ChurnChunkJob, Identity, Job, MatchesJob, ScoringJob
 from ghl_ai.webhooks.events import parse_marketplace_webhook
 from local import devkeys
 from local.apigw import http_event
@@ -238,6 +238,32 @@ def matches_event() -> dict[str, Any]:
     return sqs_event("sample-matches-job", job.model_dump_json(), "MatchesQueue")
 
 
+def churn_schedule_event() -> dict[str, Any]:
+    """What EventBridge sends the ChurnSweepFunction on its schedule."""
+    return {
+        "version": "0",
+        "id": "sample-churn-sweep",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": RECEIVED_AT.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/ChurnSweepSchedule"],
+        "detail": {},
+    }
+
+
+def churn_chunk_event() -> dict[str, Any]:
+    """A chunk the sweep queues for the ChurnScoreFunction: the behaviour sample's lead."""
+    job = ChurnChunkJob(
+        id=f"churn:sample:{RECEIVED_AT.date().isoformat()}:{BEHAVIOUR_CONTACT_ID}",
+        location_id=json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())["location"]["id"],
+        day=RECEIVED_AT.date().isoformat(),
+        contacts=[BEHAVIOUR_CONTACT_ID],
+    )
+    return sqs_event("sample-churn-chunk", job.model_dump_json(), "ChurnQueue")
+
+
 def sqs_event(message_id: str, body: str, queue: str) -> dict[str, Any]:
     return {
         "Records": [
@@ -275,6 +301,10 @@ def render() -> dict[Path, str]:
         json.dumps(recommendations_read_event(), indent=2) + "\n"
     )
     files[recommendations / "matches_job.json"] = json.dumps(matches_event(), indent=2) + "\n"
+    files[EVENTS / "churn" / "sweep_schedule.json"] = (
+        json.dumps(churn_schedule_event(), indent=2) + "\n"
+    )
+    files[EVENTS / "churn" / "score_chunk.json"] = json.dumps(churn_chunk_event(), indent=2) + "\n"
     workflow = json.loads((FIXTURES / WORKFLOW_FIXTURE).read_text())
     env = {
         "IntakeFunction": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,9 @@ import pytest
 from functions.intake import app as intake_app
 from functions.worker import app as worker_app
 from ghl_ai import config
-from ghl_ai.adapters.dynamo import LeadStore
+from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore
 from ghl_ai.jobs import LyrioFormJob
-from ghl_ai.leads.models import LeadChanges, LeadKey
+from ghl_ai.leads.models import BehaviourEvent, LeadChanges, LeadKey
 from local import events as sample_events
 from local.apigw import LambdaContext, response_json
 from tests.conftest import EVENTS, LOCATION_ID, Stack
@@ -178,3 +179,32 @@ def test_the_recommendations_samples_serve_and_send_matches(stack: Stack) -> Non
         load(EVENTS / "recommendations" / "matches_job.json"), context
     )
     assert sent == {"batchItemFailures": []}
+
+
+def test_the_churn_samples_sweep_and_score_the_sample_lead(stack: Stack) -> None:
+    """The schedule sample sweeps (the behaviour sample's lead, once scored, is queued); the
+    chunk sample scores that lead (no GHL token: its risk is stored, nothing written)."""
+    from functions.churn_score import app as churn_score_app
+    from functions.churn_sweep import app as churn_sweep_app
+    from ghl_ai.jobs import ScoringJob
+
+    key = LeadKey(LOCATION_ID, sample_events.BEHAVIOUR_CONTACT_ID)
+    now = datetime.now(UTC)
+    BehaviourEventStore(stack.dynamodb, stack.resources.tables["EventsTable"]).put(
+        BehaviourEvent(key, "property_view", now - timedelta(days=20), "ev-1", "test")
+    )
+    job = ScoringJob(id="s", received_at=now, location_id=LOCATION_ID, contacts=[key.contact_id])
+    stack.sqs.send_message(
+        QueueUrl=stack.resources.queue_urls["ScoringQueue"], MessageBody=job.model_dump_json()
+    )
+    stack.run_scoring()
+    swept = churn_sweep_app.handler(
+        load(EVENTS / "churn" / "sweep_schedule.json"), LambdaContext("ChurnSweepFunction")
+    )
+    assert swept["leads"] == 1 and swept["chunks"] == 1
+    scored = churn_score_app.handler(
+        load(EVENTS / "churn" / "score_chunk.json"), LambdaContext("ChurnScoreFunction")
+    )
+    assert scored == {"batchItemFailures": []}
+    churn = stack.lead(LOCATION_ID, key.contact_id)["churn"]
+    assert churn["tier"] in ("low", "medium", "high", "critical") and churn["reasons"]

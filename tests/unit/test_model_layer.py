@@ -184,6 +184,12 @@ def test_the_pipeline_reports_held_out_metrics_beside_the_baseline(small_log) ->
             "functions.scoring.app, ghl_models.inference, ghl_models.metrics",
             ("sklearn", "pandas", "scipy", "anthropic", "matplotlib"),
         ),
+        # the churn functions: the score function with the layer, the sweep without numpy work
+        (
+            "functions.churn_score.app, ghl_models.churn",
+            ("sklearn", "pandas", "scipy", "anthropic", "matplotlib"),
+        ),
+        ("functions.churn_sweep.app", ("sklearn", "pandas", "scipy", "anthropic")),
         # the intake never needs numpy either
         ("functions.intake.app", ("numpy", "sklearn", "pandas", "anthropic")),
     ],
