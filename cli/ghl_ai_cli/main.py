@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,6 +117,29 @@ def features(as_json: JsonFlag = False) -> None:
 # -- train -----------------------------------------------------------------------------------
 
 
+def _tenant_log(
+    location: str,
+    events: Path | None,
+    events_table: str | None,
+    step: Callable[[str], None],
+    stages: Sequence[str] = (),
+) -> Any:
+    """A tenant's own events: the ``--events`` CSV, else its items in the events table."""
+    from ghl_ai_cli import registry
+    from ghl_ai_cli.datasets import DataError, read_csv
+
+    try:
+        if events is not None:
+            step(f"reading {events}")
+            return read_csv(events)
+        if not events_table:
+            raise _fail("--location needs --events FILE or the EVENTS_TABLE table")
+        step(f"reading the events of {location}")
+        return registry.tenant_events(events_table, location, step, stages)
+    except DataError as exc:
+        raise _fail(str(exc)) from None
+
+
 @train_app.command("scoring")
 def train_scoring(
     location: Annotated[
@@ -150,7 +173,6 @@ def train_scoring(
     current model's on the same rows.
     """
     from ghl_ai_cli import registry, synthetic
-    from ghl_ai_cli.datasets import DataError, read_csv
     from ghl_ai_cli.training import train_lead_score
 
     directory = output or registry.ARTIFACTS
@@ -162,19 +184,7 @@ def train_scoring(
             )
             source, conversion = "synthetic", synthetic.CONVERSION_TYPES
         else:
-            try:
-                if events is not None:
-                    step(f"reading {events}")
-                    log = read_csv(events)
-                else:
-                    if not events_table:
-                        raise _fail("--location needs --events FILE or the EVENTS_TABLE table")
-                    step(f"reading the events of {location}")
-                    log = registry.tenant_events(
-                        events_table, location, step, conversion_stage or ()
-                    )
-            except DataError as exc:
-                raise _fail(str(exc)) from None
+            log = _tenant_log(location, events, events_table, step, conversion_stage or ())
             source, conversion = f"location:{location}", tuple(registry.TENANT_CONVERSIONS)
             enough = registry.enough_outcomes(log, conversion)
             if enough is not None:
@@ -254,7 +264,6 @@ def train_churn(
     from ghl_ai_cli import registry, synthetic
     from ghl_ai_cli.churn import HORIZONS, ChurnError
     from ghl_ai_cli.churn import train_churn as train
-    from ghl_ai_cli.datasets import DataError, read_csv
 
     directory = output or registry.ARTIFACTS
     with _steps(as_json) as step:
@@ -265,17 +274,7 @@ def train_churn(
             )
             source = "synthetic"
         else:
-            try:
-                if events is not None:
-                    step(f"reading {events}")
-                    log = read_csv(events)
-                else:
-                    if not events_table:
-                        raise _fail("--location needs --events FILE or the EVENTS_TABLE table")
-                    step(f"reading the events of {location}")
-                    log = registry.tenant_events(events_table, location, step)
-            except DataError as exc:
-                raise _fail(str(exc)) from None
+            log = _tenant_log(location, events, events_table, step)
             source = f"location:{location}"
             known = {e.lead for e in log.events}
             if len(known) < registry.MIN_LEADS:

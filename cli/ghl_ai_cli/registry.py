@@ -61,6 +61,27 @@ def _manifest(path: Path) -> dict[str, Any]:
     return {"layer": "ghl-real-estate-ai model layer", "models": {}}
 
 
+def _paths(directory: Path, name: str, suffix: str = ".json") -> tuple[Path, Path]:
+    """Where model ``name``'s artifact and the manifest go: the layer keeps ``artifacts/``
+    beside ``manifest.json``; another ``--output`` directory is laid out the same way."""
+    if directory == ARTIFACTS:
+        return directory / f"{name}{suffix}", MANIFEST
+    return directory / "artifacts" / f"{name}{suffix}", directory / "manifest.json"
+
+
+def _record(manifest_path: Path, name: str, card: dict[str, Any], target: Path) -> None:
+    """Add (or replace) the model's card in the manifest, with its artifact's hash."""
+    manifest = _manifest(manifest_path)
+    manifest["models"][name] = {
+        **card,
+        "artifact": target.name,
+        "sha256": sha256(target),
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+    }
+    manifest["models"] = dict(sorted(manifest["models"].items()))
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
 def install(
     result: TrainingResult,
     directory: Path,
@@ -71,15 +92,7 @@ def install(
 ) -> dict[str, Any]:
     """Write the artifact and its manifest entry (for a tenant: only if no worse)."""
     name = model_name(location)
-    # The layer keeps artifacts/ beside manifest.json; another --output directory is laid out
-    # the same way.
-    if directory == ARTIFACTS:
-        target, manifest_path = directory / f"{name}.json", MANIFEST
-    else:
-        target, manifest_path = (
-            directory / "artifacts" / f"{name}.json",
-            directory / "manifest.json",
-        )
+    target, manifest_path = _paths(directory, name)
     new_loss = float(result.fitted.test["log_loss"])
     decision: dict[str, Any] = {"model": name, "artifact": str(target), "installed": True}
     if location is not None:
@@ -98,15 +111,7 @@ def install(
                 )
                 return decision
     dump(result.spec, target)
-    manifest = _manifest(manifest_path)
-    manifest["models"][name] = {
-        **result.card,
-        "artifact": target.name,
-        "sha256": sha256(target),
-        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-    }
-    manifest["models"] = dict(sorted(manifest["models"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _record(manifest_path, name, result.card, target)
     decision["message"] = f"installed {target} (manifest {manifest_path})"
     return decision
 
@@ -165,27 +170,16 @@ def install_recommender(
     from ghl_ai_cli.collaborative import save
 
     name = RECOMMENDER if location is None else f"{RECOMMENDER}--{location}"
-    if directory == ARTIFACTS:
-        target, manifest_path = directory / f"{name}.npz", MANIFEST
-    else:
-        target = directory / "artifacts" / f"{name}.npz"
-        manifest_path = directory / "manifest.json"
+    target, manifest_path = _paths(directory, name, ".npz")
     target.parent.mkdir(parents=True, exist_ok=True)
     save(result.model, target)
     card = result.card
     data = card["training_data"]
-    manifest = _manifest(manifest_path)
-    manifest["models"][name] = {
-        **card,
-        "name": name,
-        "artifact": target.name,
-        "sha256": sha256(target),
-        "version": f"{name}-{data['source'].replace(':', '-')}-{data['listings']}x"
-        f"{data['leads']}-s{card['seed']}",
-        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-    }
-    manifest["models"] = dict(sorted(manifest["models"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    version = (
+        f"{name}-{data['source'].replace(':', '-')}-{data['listings']}x{data['leads']}"
+        f"-s{card['seed']}"
+    )
+    _record(manifest_path, name, {**card, "name": name, "version": version}, target)
     return {
         "model": name,
         "artifact": str(target),
@@ -202,13 +196,7 @@ def install_churn(training: Any, directory: Path, location: str | None) -> dict[
 
     name = str(training.card["name"])
     base = name.split("--")[0]
-    if directory == ARTIFACTS:
-        target, manifest_path = directory / f"{name}.json", MANIFEST
-    else:
-        target, manifest_path = (
-            directory / "artifacts" / f"{name}.json",
-            directory / "manifest.json",
-        )
+    target, manifest_path = _paths(directory, name)
     rows = training.held_out
     new_loss = metrics.log_loss(rows.y, training.held_out_p)
     decision: dict[str, Any] = {"model": name, "artifact": str(target), "installed": True}
@@ -227,14 +215,6 @@ def install_churn(training: Any, directory: Path, location: str | None) -> dict[
                     )
                     return decision
     dump(training.spec, target)
-    manifest = _manifest(manifest_path)
-    manifest["models"][name] = {
-        **training.card,
-        "artifact": target.name,
-        "sha256": sha256(target),
-        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-    }
-    manifest["models"] = dict(sorted(manifest["models"].items()))
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _record(manifest_path, name, training.card, target)
     decision["message"] = f"installed {target}"
     return decision
