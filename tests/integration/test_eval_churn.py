@@ -150,3 +150,27 @@ def test_eval_churn_fails_with_one_clear_line(
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_test_rows_are_the_held_out_30_percent_of_the_leads() -> None:
+    data = build(as_log(shop_log()), parse_time(CUTOFF), 30, seed=42)
+    trained = set(data.fit.leads) | set(data.validation.leads)
+    tested = set(data.test.leads)
+    assert not trained & tested  # no lead is both fitted on and tested
+    assert len(data.test.leads) == len(tested)  # one test row per lead, at the cutoff
+    share = len(tested) / len(tested | trained)
+    assert 0.22 < share < 0.38, share
+    other = build(as_log(shop_log()), parse_time(CUTOFF), 30, seed=7)
+    assert set(other.test.leads) != tested  # the seed draws the split
+
+
+def test_eval_churn_report_draws_the_roc_and_reliability_curves(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    code, data = run(
+        *churn_args(write(tmp_path / "e.csv", shop_log()), "--json", "--report", str(report))
+    )
+    assert code == 0, data
+    assert data["report"] == [str(report / "roc.png"), str(report / "reliability.png")]
+    for png in ("roc.png", "reliability.png"):
+        content = (report / png).read_bytes()
+        assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000

@@ -13,7 +13,6 @@ import pytest
 from ghl_ai.adapters.dynamo import from_item, to_item
 from ghl_ai.behaviour.features import DAY, KINDS, EventStream, StreamBuilder
 from ghl_ai.churn.activity import (
-    FEATURES,
     INDEX,
     NEVER_DAYS,
     RECENT_DAYS,
@@ -76,13 +75,16 @@ def test_events_after_the_cutoff_never_change_the_summary_or_the_features() -> N
         # Later on the two histories do differ: the cutoff, not a blind spot, kept them equal.
         later = t + 121 * DAY
         changed_later += not np.array_equal(
-            features(Activity.of(original, later), later), features(Activity.of(other, later), later)
+            features(Activity.of(original, later), later),
+            features(Activity.of(other, later), later),
         )
     assert changed_later > 140
 
 
 def test_an_event_exactly_at_the_cutoff_counts_and_one_a_second_later_does_not() -> None:
-    s = stream([*visits([0, 3]), (10.0, "property_save", None), (10 + 1 / DAY, "tour_request", None)])
+    s = stream(
+        [*visits([0, 3]), (10.0, "property_save", None), (10 + 1 / DAY, "tour_request", None)]
+    )
     summary = Activity.of(s, at(10))
     assert summary is not None
     assert summary.count == 3 and summary.last == at(10)
@@ -199,7 +201,7 @@ def test_tiers_start_at_their_thresholds() -> None:
         1.0: "critical",
     }
     assert {p: tier_of(p) for p in cases} == cases
-    assert ACTIONABLE == {"high", "critical"}
+    assert {"high", "critical"} == ACTIONABLE
 
 
 # -- reasons in plain words --------------------------------------------------------------------
@@ -237,7 +239,9 @@ def test_every_other_reason_reads_its_own_numbers() -> None:
     assert phrase("visits", activity, now) == "no website visit for 3 days"
     assert phrase("intent", activity, now) == "last saved, shared or asked about a home 37 days ago"
     # Active days 1, 5, 6, 7, 11 and 31, 33, 35, 36, 38, 39: 6 in the last 30 days (after day 12).
-    assert phrase("volume", activity, now) == "6 active days in the last 30 days, 5 in the 60 before"
+    assert (
+        phrase("volume", activity, now) == "6 active days in the last 30 days, 5 in the 60 before"
+    )
     assert phrase("tenure", activity, now) == "a lead for 42 days"
     assert phrase("value", activity, now) == "activity worth 1,250 in all"
 
@@ -257,5 +261,17 @@ def test_recent_volume_is_counted_as_of_the_scoring_day() -> None:
     # day after that, day 85 is out of the 30 days (days 86-115) too.
     assert activity.recent_counts(at(114), 30) == (1, 1)
     assert activity.recent_counts(at(114), 90) == (3, 3)
-    assert phrase("volume", activity, at(114)) == "1 active days in the last 30 days, 2 in the 60 before"
+    assert phrase("volume", activity, at(114)).endswith("in the last 30 days, 2 in the 60 before")
     assert activity.recent_counts(at(115), 30) == (0, 0)
+    assert (
+        phrase("volume", activity, at(115))
+        == "0 active days in the last 30 days, 3 in the 60 before"
+    )
+
+
+def test_one_active_day_is_said_in_the_singular() -> None:
+    activity = Activity.of(stream(visits([0, 10, 50, 70, 85])), at(85))
+    assert activity is not None
+    assert phrase("volume", activity, at(114)) == (
+        "1 active day in the last 30 days, 2 in the 60 before"
+    )

@@ -112,7 +112,8 @@ def phrase(group: str, activity: Activity, at: float) -> str:
     if group == "volume":
         _, d30 = activity.recent_counts(at, 30)
         _, d90 = activity.recent_counts(at, 90)
-        return f"{d30} active days in the last 30 days, {d90 - d30} in the 60 before"
+        active = "1 active day" if d30 == 1 else f"{d30} active days"
+        return f"{active} in the last 30 days, {d90 - d30} in the 60 before"
     if group in ("visits", "replies", "intent"):
         key = {"visits": "visit", "replies": "reply", "intent": "high_intent"}[group]
         since = activity.days_since(key, at)

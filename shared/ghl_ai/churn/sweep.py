@@ -18,7 +18,8 @@ start is named by the lead and the day (the workflow engine starts one run per n
 
 **What a lead reads.** Its ``activity`` summary (``churn/activity.py``), kept up to date by the
 ScoringFunction as its events arrive — never its event history. A lead without one (it predates
-the summary) has its events read once, and the summary made then is stored with the result.
+the summary) has its events read once, and the summary made then is stored with the result; a
+lead with no event at all is marked scored for the day (no risk: ``churn`` holds only the day).
 
 **Plays.** A lead whose tier rose into an actionable one (``risk.ACTIONABLE``: high, critical)
 since its last sweep — or is scored for the first time in one — fires the ``churn_risk`` trigger
@@ -176,6 +177,8 @@ class ChurnScorer:
                 continue
             activity, made = self._activity(LeadKey(location, contact), lead, at)
             if activity is None:
+                # Nothing to score; marked for the day so a re-run does not queue it again.
+                self._leads.save_churn(LeadKey(location, contact), {"day": job.day, "scoredAt": at})
                 outcomes.append(ChurnOutcome(contact, detail="no events"))
                 continue
             todo.append((lead, activity, made))
