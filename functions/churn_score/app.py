@@ -28,7 +28,7 @@ from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.churn.risk import ChurnPredictor
-from ghl_ai.churn.sweep import ChurnScorer, summarise
+from ghl_ai.churn.score import ChurnScorer, summarise
 from ghl_ai.config import ChurnSettings, churn_settings
 from ghl_ai.conversation.writeback import GhlWriteBack
 from ghl_ai.jobs import ChurnChunkJob

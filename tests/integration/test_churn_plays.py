@@ -21,7 +21,8 @@ from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, WorkflowRunSt
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.churn.risk import ACTIONABLE
-from ghl_ai.churn.sweep import ChurnScorer, sweep_day
+from ghl_ai.churn.score import ChurnScorer
+from ghl_ai.churn.sweep import sweep_day
 from ghl_ai.config import churn_settings
 from ghl_ai.conversation.writeback import GhlWriteBack
 from ghl_ai.jobs import ChurnChunkJob, WorkflowStartJob, parse_workflow_job

@@ -20,7 +20,8 @@ from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.behaviour.features import StreamBuilder
 from ghl_ai.churn.activity import Activity
-from ghl_ai.churn.sweep import ChurnScorer, ChurnSweep
+from ghl_ai.churn.score import ChurnScorer
+from ghl_ai.churn.sweep import ChurnSweep
 from ghl_ai.conversation.writeback import GhlWriteBack
 from ghl_ai.jobs import ChurnChunkJob, ScoringJob
 from ghl_ai.leads.models import BehaviourEvent, LeadChanges, LeadKey
@@ -347,10 +348,14 @@ def test_a_rerun_sweep_and_a_redelivered_chunk_score_each_lead_once(
     for contact in contacts:
         churn = stack.lead(LOCATION_ID, contact)["churn"]
         assert churn["day"] == first["day"]
+        if churn["tier"] == "low":  # a lead first scored low is left as it is in GHL
+            assert field_puts(ghl, contact) == 0 and tag_adds(ghl, contact) == []
+            continue
         assert field_puts(ghl, contact) == 1  # the Churn Risk field, once
         assert tag_adds(ghl, contact) == [[f"churn-risk-{churn['tier']}"]]
         assert fields(ghl, contact)["Churn Risk"] == churn["tier"].capitalize()
     assert stack.lead(LOCATION_ID, contacts[0])["churn"]["tier"] in ("high", "critical")
+    assert stack.lead(LOCATION_ID, contacts[1])["churn"]["tier"] == "low"
 
     rerun = stack.run_churn_sweep()
     assert (rerun["leads"], rerun["already_scored"], rerun["chunks"]) == (0, 3, 0)
@@ -409,9 +414,10 @@ def test_the_next_day_scores_again_and_writes_ghl_only_when_the_tier_changed(
 
     # The moving lead's tier changed overnight: written again, its old tier tag removed.
     assert stack.lead(LOCATION_ID, moving)["churn"]["tier"] == after
-    assert field_puts(ghl, moving) == 2
+    first_write = [] if before == "low" else [[f"churn-risk-{before}"]]  # low at first: unwritten
+    assert field_puts(ghl, moving) == len(first_write) + 1
     assert fields(ghl, moving)["Churn Risk"] == after.capitalize()
-    assert tag_adds(ghl, moving) == [[f"churn-risk-{before}"], [f"churn-risk-{after}"]]
+    assert tag_adds(ghl, moving) == [*first_write, [f"churn-risk-{after}"]]
     assert [t for t in ghl.contacts[moving]["tags"] if t.startswith("churn-risk")] == [
         f"churn-risk-{after}"
     ]

@@ -10,7 +10,7 @@ for 14 and for 7, so the served numbers are made consistent: ``d14 ≤ d7`` and 
 the next month: *low* below 0.3, *medium* from 0.3, *high* from 0.5, *critical* from 0.7.
 Calibration makes them mean what they say: about half the leads rated 0.5 do go a month
 without engaging. *High* and *critical* are :data:`ACTIONABLE`: a lead whose tier rises into
-them gets a re-engagement play (``churn/sweep.py``).
+them gets a re-engagement play (``churn/score.py``).
 
 **Reasons** come from the 30-day model's own response, as the lead score's do: the features are
 grouped by what they say (:data:`REASON_GROUPS`: the silence against the lead's own rhythm,
@@ -197,13 +197,14 @@ class ChurnPredictor:
         """Per lead and group: the 30-day risk minus its risk with the group at typical values."""
         model = self._models[30]
         inputs = model.inputs(x, counts)
-        p30 = model.model.probability(inputs)
-        out = np.empty((inputs.shape[0], len(_GROUP_INDEX)))
-        for j, columns in enumerate(_GROUP_INDEX.values()):
-            typical = inputs.copy()
-            typical[:, columns] = model.reference[columns]
-            out[:, j] = p30 - model.model.probability(typical)
-        return out
+        n, groups = inputs.shape[0], len(_GROUP_INDEX)
+        # The lead as it is, then once per group with that group typical: one model pass.
+        stacked = np.tile(inputs, (groups + 1, 1))
+        for j, columns in enumerate(_GROUP_INDEX.values(), start=1):
+            stacked[j * n : (j + 1) * n][:, columns] = model.reference[columns]
+        p = model.model.probability(stacked).reshape(groups + 1, n)
+        result: np.ndarray = (p[0] - p[1:]).T
+        return result
 
     @staticmethod
     def _reasons(row: np.ndarray, tier: str, activity: Activity, at: float) -> list[str]:
