@@ -1,5 +1,5 @@
 """Benchmark: intake latency, cold init of every function, worker own work, extraction accuracy,
-lead scoring, recommendations, workflow steps.
+lead scoring, recommendations, workflow steps, the churn sweep.
 
 Usage (from the repository root)::
 
@@ -47,9 +47,19 @@ Usage (from the repository root)::
    HTTP time (goal p99 5 ms), AWS calls per step counted, the end-to-end time against moto
    (no goal). Baseline: a stale step copy (redelivered, its seq passed) read and dropped.
 
+8. Churn (bench/churn.py): the daily sweep of 100,000 synthetic leads (their ``activity``
+   summaries on the lead records; yesterday's churn state on most) through the
+   ChurnSweepFunction and ChurnScoreFunction handlers in process against moto, in parallel
+   shards: own work (sweep + scoring) apart from AWS and GHL HTTP time (goal 60 s), AWS calls
+   and items read per lead, beside the naive design that re-reads each lead's event history;
+   ``ChurnPredictor.predict`` per lead (chunks of 100 and 10,000 at once) beside features
+   only and a recency-only rule; 10,000 leads end to end against the moto server (``make
+   run``'s local AWS; no goal); the ChurnScoreFunction's cold init with its models (goal
+   800 ms median) and the ChurnSweepFunction's (numpy loaded or not, a layers check).
+
 ``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring, recommend,
-workflows) runs only those; the results file keeps the other sections from its previous run
-(``measured`` says when each was measured). Numbers go to stdout and ``.bench/results.json``.
+workflows, churn) runs only those; the results file keeps the other sections from its previous
+run (``measured`` says when each was measured). Numbers go to stdout and ``.bench/results.json``.
 Exit status is 0 even if a goal fails.
 """
 
@@ -107,7 +117,16 @@ GOAL_COLD_IMPORT_MS = 600.0
 GOAL_OWN_WORK_P99_MS = 20.0
 
 #: The sections, in report order (``--only`` names them); their key in the results file.
-SECTIONS = ("intake", "cold", "worker", "extraction", "scoring", "recommend", "workflows")
+SECTIONS = (
+    "intake",
+    "cold",
+    "worker",
+    "extraction",
+    "scoring",
+    "recommend",
+    "workflows",
+    "churn",
+)
 REPORT_KEYS = {
     "intake": "latency",
     "cold": "cold_init",
@@ -116,6 +135,7 @@ REPORT_KEYS = {
     "scoring": "scoring",
     "recommend": "recommend",
     "workflows": "workflows",
+    "churn": "churn",
 }
 #: Goals in the order they are listed.
 GOAL_ORDER = (
@@ -128,6 +148,8 @@ GOAL_ORDER = (
     "recommend_hybrid_p99",
     "recommend_cold_init_median",
     "workflow_step_own_work_p99",
+    "churn_sweep_own_work_total",
+    "churn_score_cold_init_median",
 )
 
 #: Locations the marketplace deliveries come from (a multi-location marketplace install).
@@ -905,6 +927,7 @@ def _print_cold(report: dict[str, Any], goals: dict[str, dict[str, Any]]) -> Non
 
 
 def print_report(report: dict[str, Any]) -> None:
+    from bench.churn import print_churn
     from bench.extraction import print_report as extraction_report
     from bench.recommend import print_recommend
     from bench.scoring import print_scoring
@@ -962,6 +985,10 @@ def print_report(report: dict[str, Any]) -> None:
     wf = report.get("workflows")
     if wf:
         print_workflows(wf, "7")
+
+    ch = report.get("churn")
+    if ch:
+        print_churn(ch, "8")
 
     print()
     present = [n for n, key in enumerate(SECTIONS, start=1) if report.get(REPORT_KEYS[key])]
@@ -1137,6 +1164,36 @@ def main(argv: list[str] | None = None) -> int:
         default=2000,
         help="stale step copies (seq passed) for the workflow baseline",
     )
+    parser.add_argument(
+        "--churn-leads",
+        type=int,
+        default=100_000,
+        help="leads of the churn sweep measured in process against moto",
+    )
+    parser.add_argument(
+        "--churn-shards",
+        type=int,
+        default=2,
+        help="parallel processes (each its own moto) the churn sweep's leads are split into",
+    )
+    parser.add_argument(
+        "--churn-baseline-leads",
+        type=int,
+        default=2000,
+        help="leads without an activity summary (their history is read): the churn baseline",
+    )
+    parser.add_argument(
+        "--churn-predict-leads",
+        type=int,
+        default=10_000,
+        help="leads whose churn risk is computed at once (per-lead model cost)",
+    )
+    parser.add_argument(
+        "--churn-e2e-leads",
+        type=int,
+        default=10_000,
+        help="leads of the churn sweep end to end against the moto server",
+    )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
@@ -1154,9 +1211,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--recommend-* counts must be at least 100")
     if min(args.workflow_runs, args.workflow_warmup, args.workflow_baseline) < 1:
         parser.error("--workflow-runs, --workflow-warmup and --workflow-baseline: at least 1")
+    if min(args.churn_leads, args.churn_predict_leads, args.churn_e2e_leads) < 100:
+        parser.error("--churn-leads, --churn-predict-leads and --churn-e2e-leads: at least 100")
+    if args.churn_shards < 1 or args.churn_baseline_leads < 0:
+        parser.error("--churn-shards: at least 1; --churn-baseline-leads: at least 0")
 
     sys.path[:0] = [str(ROOT), str(SHARED)]
-    from bench import recommend, workflows
+    from bench import churn, recommend, workflows
     from bench.extraction import evaluate
     from bench.scoring import run_scoring, scoring_goals
     from bench.worker import run_worker
@@ -1199,6 +1260,11 @@ def main(argv: list[str] | None = None) -> int:
             "workflow_runs": args.workflow_runs,
             "workflow_warmup": args.workflow_warmup,
             "workflow_baseline": args.workflow_baseline,
+            "churn_leads": args.churn_leads,
+            "churn_shards": args.churn_shards,
+            "churn_baseline_leads": args.churn_baseline_leads,
+            "churn_predict_leads": args.churn_predict_leads,
+            "churn_e2e_leads": args.churn_e2e_leads,
             "seed": args.seed,
         },
         "goals": [],
@@ -1261,6 +1327,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         report["workflows"] = workflows.run(args)
         report["goals"].extend(workflows.goals(report["workflows"]))
+    if "churn" in sections:
+        print(
+            f"[bench] churn: sweep of {args.churn_leads:,} leads, model cost, end to end,"
+            " cold init ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        report["churn"] = churn.run(args)
+        report["goals"].extend(churn.goals(report["churn"]))
     report["output"] = str(args.output)
     report["runtime_s"] = round(time.perf_counter() - started, 1)
     if args.only:
