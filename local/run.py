@@ -75,6 +75,11 @@ class Scheduler:
                 continue
             if isinstance(result, dict) and result.get("queued"):
                 self._say(f"[{self.source.function}] schedule: {result['queued']} due steps queued")
+            elif isinstance(result, dict) and result.get("leads"):
+                self._say(
+                    f"[{self.source.function}] schedule: {result['leads']} leads queued for "
+                    f"today's churn scoring ({result.get('already_scored', 0)} already scored)"
+                )
 
 
 def _routes(template: dict[str, Any]) -> list[Any]:

@@ -29,6 +29,10 @@ The generative story (one simulated day at a time, all leads at once):
    observed, so the model must infer it from behaviour. A lead that converted keeps browsing
    a little (a week at half the rate), then stops.
 
+The same log trains the fresh install's churn models (``ghl-ai train churn``): its leads' visits
+come and go with the momentum of step 2, fade with age and stop after a conversion, so some go
+quiet for good and some come back.
+
 The log covers ``days`` days ending at ``end`` (default: midnight UTC of today); events are
 in the same vocabulary the website, GHL and the conversation produce.
 """
