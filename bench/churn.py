@@ -76,7 +76,6 @@ import random
 import re
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -92,6 +91,7 @@ from bench.common import (
     ROOT,
     SHARED,
     AwsCallTimer,
+    cold_child,
     ms,
     percentile,
     stat_header,
@@ -1347,14 +1347,7 @@ print("@@bench " + json.dumps(out))
 
 
 def _child(cfg: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any], float]:
-    cmd = [sys.executable, "-c", CHILD, json.dumps(cfg)]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-    wall = (time.perf_counter() - start) * 1e3
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@bench ")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"cold-init child failed ({cfg['module']}):\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("@@bench ") :]), wall
+    return cold_child(CHILD, cfg, env)
 
 
 def _layer_packages() -> dict[str, list[str]]:

@@ -176,3 +176,20 @@ def stat_row(label: str, s: dict[str, float], mark: str = "") -> str:
 def stat_header() -> tuple[str, str]:
     header = f"  {'(ms)':<{LABEL}}{'n':>6}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}{'mean':>9}"
     return header, "  " + "-" * (len(header) - 2)
+
+
+def cold_child(code: str, cfg: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any], float]:
+    """Run ``code`` (a cold-init probe reading its config from argv[1]) in a fresh interpreter;
+    its ``@@bench {json}`` line and the process's wall time in ms."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, "-c", code, json.dumps(cfg)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    wall = (time.perf_counter() - start) * 1e3
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@bench ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"cold-init child failed ({cfg['module']}):\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(lines[-1][len("@@bench ") :])
+    return result, wall

@@ -41,7 +41,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -60,6 +59,7 @@ from bench.common import (
     ROOT,
     SHARED,
     AwsCallTimer,
+    cold_child,
     ms,
     stat_header,
     stat_row,
@@ -919,14 +919,7 @@ print("@@bench " + json.dumps(out))
 
 
 def _child(cfg: dict[str, Any], env: dict[str, str]) -> tuple[dict[str, Any], float]:
-    cmd = [sys.executable, "-c", CHILD, json.dumps(cfg)]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-    wall = (time.perf_counter() - start) * 1e3
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@bench ")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"cold-init child failed ({cfg['module']}):\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("@@bench ") :]), wall
+    return cold_child(CHILD, cfg, env)
 
 
 def run_cold(args: argparse.Namespace, scoring_env: dict[str, str]) -> dict[str, Any]:

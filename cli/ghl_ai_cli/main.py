@@ -117,6 +117,24 @@ def features(as_json: JsonFlag = False) -> None:
 # -- train -----------------------------------------------------------------------------------
 
 
+#: The options the training commands share.
+TenantOption = Annotated[
+    str | None, typer.Option(help="Retrain on this location's own events (a tenant's models).")
+]
+TenantEventsOption = Annotated[
+    Path | None, typer.Option(help="The tenant's events as CSV (else read from the events table).")
+]
+SeedOption = Annotated[int, typer.Option(help="Seed of everything random.")]
+SyntheticLeadsOption = Annotated[int, typer.Option(help="Synthetic leads (fresh-install models).")]
+SyntheticDaysOption = Annotated[int, typer.Option(help="Synthetic days simulated.")]
+OutputOption = Annotated[
+    Path | None, typer.Option(help="Artifact directory (default: the model layer's).")
+]
+EventsTableOption = Annotated[
+    str | None, typer.Option(envvar="EVENTS_TABLE", help="Events table (with --location).")
+]
+
+
 def _tenant_log(
     location: str,
     events: Path | None,
@@ -142,23 +160,14 @@ def _tenant_log(
 
 @train_app.command("scoring")
 def train_scoring(
-    location: Annotated[
-        str | None, typer.Option(help="Retrain on this location's own events (tenant model).")
-    ] = None,
-    events: Annotated[
-        Path | None,
-        typer.Option(help="The tenant's events as CSV (else read from the events table)."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of everything random.")] = 42,
-    leads: Annotated[int, typer.Option(help="Synthetic leads (fresh-install model).")] = 4000,
-    days: Annotated[int, typer.Option(help="Synthetic days simulated.")] = 240,
+    location: TenantOption = None,
+    events: TenantEventsOption = None,
+    seed: SeedOption = 42,
+    leads: SyntheticLeadsOption = 4000,
+    days: SyntheticDaysOption = 240,
     horizon_days: Annotated[int, typer.Option(help="Predict a conversion within N days.")] = 30,
-    output: Annotated[
-        Path | None, typer.Option(help="Artifact directory (default: the model layer's).")
-    ] = None,
-    events_table: Annotated[
-        str | None, typer.Option(envvar="EVENTS_TABLE", help="Events table (with --location).")
-    ] = None,
+    output: OutputOption = None,
+    events_table: EventsTableOption = None,
     conversion_stage: Annotated[
         list[str] | None,
         typer.Option(help="A pipeline stage id that counts as converting (repeatable)."),
@@ -237,22 +246,13 @@ def train_scoring(
 
 @train_app.command("churn")
 def train_churn(
-    location: Annotated[
-        str | None, typer.Option(help="Retrain on this location's own events (tenant models).")
-    ] = None,
-    events: Annotated[
-        Path | None,
-        typer.Option(help="The tenant's events as CSV (else read from the events table)."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of everything random.")] = 42,
-    leads: Annotated[int, typer.Option(help="Synthetic leads (fresh-install models).")] = 4000,
-    days: Annotated[int, typer.Option(help="Synthetic days simulated.")] = 240,
-    output: Annotated[
-        Path | None, typer.Option(help="Artifact directory (default: the model layer's).")
-    ] = None,
-    events_table: Annotated[
-        str | None, typer.Option(envvar="EVENTS_TABLE", help="Events table (with --location).")
-    ] = None,
+    location: TenantOption = None,
+    events: TenantEventsOption = None,
+    seed: SeedOption = 42,
+    leads: SyntheticLeadsOption = 4000,
+    days: SyntheticDaysOption = 240,
+    output: OutputOption = None,
+    events_table: EventsTableOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Train the 7-, 14- and 30-day churn models and export them to the model layer.
