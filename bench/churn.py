@@ -86,8 +86,11 @@ from typing import Any
 
 from bench.common import (
     BASE_ENV,
+    CLI,
+    HEAVY_MODULES,
     LABEL,
     LOCATION_ID,
+    MODELS_LAYER,
     ROOT,
     SHARED,
     AwsCallTimer,
@@ -101,15 +104,11 @@ from bench.common import (
     timed_each,
 )
 
-MODELS_LAYER = ROOT / "layers" / "models"
-CLI = ROOT / "cli"
 DAY = 86400.0
 HOUR = 3600.0
 
 GOAL_SWEEP_OWN_S = 60.0
 GOAL_COLD_MS = 800.0
-#: Must not be loaded by the ChurnScoreFunction's import (nor by loading the models).
-HEAVY_MODULES = ("sklearn", "pandas", "scipy", "anthropic")
 #: Also watched after each import (the sweep should need neither).
 WATCHED_MODULES = (*HEAVY_MODULES, "numpy", "ghl_models")
 

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+MODELS_LAYER = ROOT / "layers" / "models"
+CLI = ROOT / "cli"
+#: The training stack: no model-serving function may load these.
+HEAVY_MODULES = ("sklearn", "pandas", "scipy", "anthropic")
 SHARED = ROOT / "shared"
 
 #: Set before any boto3 client exists (same as tests/conftest.py): a fake account, nothing

@@ -43,14 +43,21 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import ROOT, SHARED, stat_header, stat_row, summary, timed_each
+from bench.common import (
+    CLI,
+    HEAVY_MODULES,
+    MODELS_LAYER,
+    ROOT,
+    SHARED,
+    stat_header,
+    stat_row,
+    summary,
+    timed_each,
+)
 
-MODELS_LAYER = ROOT / "layers" / "models"
-CLI = ROOT / "cli"
 GOAL_SERVING_P99_MS = 5.0
 GOAL_HYBRID_P99_MS = 20.0
 GOAL_COLD_IMPORT_MS = 800.0
-HEAVY_MODULES = ("sklearn", "pandas", "scipy", "anthropic")
 HISTORY = 50
 TOP = 10
 SEGMENTS = 400

@@ -54,8 +54,11 @@ import numpy as np
 
 from bench.common import (
     BASE_ENV,
+    CLI,
+    HEAVY_MODULES,
     LABEL,
     LOCATION_ID,
+    MODELS_LAYER,
     ROOT,
     SHARED,
     AwsCallTimer,
@@ -68,16 +71,12 @@ from bench.common import (
     timed_each,
 )
 
-MODELS_LAYER = ROOT / "layers" / "models"
-CLI = ROOT / "cli"
 DAY = 86400.0
 
 GOAL_SINGLE_P99_MS = 5.0
 GOAL_BATCH_MS = 10_000.0
 GOAL_COLD_IMPORT_MS = 800.0
 
-#: Must not be loaded by the ScoringFunction's import (nor by loading the model).
-HEAVY_MODULES = ("sklearn", "pandas", "scipy", "anthropic")
 
 SINGLE_EVENTS = 1000
 #: Streams of the ScoringFunction's leads: realistic sizes (events).
