@@ -19,6 +19,10 @@ Credentials: the real API takes ``x-api-key: <key>``; the 2.x Python SDK sends t
 provoke client timeouts) or :func:`message` (any content, e.g. no ``tool_use`` block). With the
 queue empty, ``responder(request_json) -> tool input`` answers (:func:`default_responder`).
 
+``faults=AnthropicFaults(...)`` (off by default; ``make soak``) answers a seeded share of the
+valid calls with 500 ``api_error`` or 529 ``overloaded_error``, or answers them only after
+``timeout_delay`` seconds (longer than the client's timeout); ``injected`` counts them by kind.
+
     python -m local.anthropic_standin --port 8020
 """
 
@@ -29,8 +33,10 @@ import atexit
 import hashlib
 import itertools
 import json
+import random
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +68,23 @@ _ERROR_MESSAGES = {
     529: "Overloaded",
 }
 _SECRET_HEADERS = ("x-api-key", "authorization")
+
+
+@dataclass(frozen=True)
+class AnthropicFaults:
+    """Seeded faults: for each valid call, the probability of a 500, a 529 and a late answer
+    (after ``timeout_delay`` seconds)."""
+
+    server_error: float = 0.0
+    overloaded: float = 0.0
+    timeout: float = 0.0
+    timeout_delay: float = 10.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = (self.server_error, self.overloaded, self.timeout)
+        if min(rates) < 0 or sum(rates) > 1:
+            raise ValueError("fault rates must be probabilities adding up to at most 1")
 
 
 @dataclass(frozen=True)
@@ -229,9 +252,13 @@ class AnthropicStandIn(LoopbackServer):
         api_key: str | None = None,
         min_cacheable_tokens: int = 1024,
         echo: bool = False,
+        faults: AnthropicFaults | None = None,
     ) -> None:
-        """``api_key``: when given, only that key is accepted (401 otherwise)."""
+        """``api_key``: when given, only that key is accepted (401 otherwise). ``faults``: see
+        the module docstring."""
         self._port, self._echo = port, echo
+        self.faults = faults
+        self._fault_rng = random.Random(faults.seed if faults else 0)  # not crypto  # nosec B311
         self._api_key = api_key
         self.min_cacheable_tokens = min_cacheable_tokens
         self.responder: Responder = responder or default_responder
@@ -284,6 +311,8 @@ class AnthropicStandIn(LoopbackServer):
             self._queue: list[Scripted] = []
             self._cache: set[str] = set()
             self._ids = itertools.count(1)
+            #: Faults injected, by kind (``AnthropicFaults``).
+            self.injected: Counter[str] = Counter()
 
     def script(self, *responses: Scripted | dict[str, Any]) -> None:
         """Answer the next calls with these, in order (a dict is a tool input), then go back
@@ -321,6 +350,12 @@ class AnthropicStandIn(LoopbackServer):
             self._check(call, headers)
             with self._lock:
                 scripted = self._queue.pop(0) if self._queue else None
+                fault = self._draw_fault() if scripted is None else None
+            if fault in ("500", "529"):
+                raise _Reply(int(fault), _error_body(int(fault), None))
+            if fault == "timeout":
+                assert self.faults is not None
+                self._closing.wait(self.faults.timeout_delay)  # the client gives up first
             if scripted is not None and scripted.delay:
                 self._closing.wait(scripted.delay)
             if scripted is not None and scripted.status != 200:
@@ -348,6 +383,19 @@ class AnthropicStandIn(LoopbackServer):
             req.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass  # the client gave up (timeout test) or the server is stopping
+
+    def _draw_fault(self) -> str | None:
+        """The fault for this call, if any (called with the lock held)."""
+        f = self.faults
+        if f is None:
+            return None
+        draw = self._fault_rng.random()
+        for kind, rate in (("500", f.server_error), ("529", f.overloaded), ("timeout", f.timeout)):
+            if draw < rate:
+                self.injected[kind] += 1
+                return kind
+            draw -= rate
+        return None
 
     def _check(self, call: RecordedCall, headers: dict[str, str]) -> None:
         if call.method != "POST" or call.path.rstrip("/") != "/v1/messages":

@@ -166,7 +166,7 @@ class Stack:
             "endpoint_url": state["aws_endpoint_url"],
             "region_name": state["region"],
             "aws_access_key_id": "local",
-            "aws_secret_access_key": "local",
+            "aws_secret_access_key": devkeys.MOTO_SECRET_ACCESS_KEY,
         }
         self.dynamodb, self.sqs = boto3.client("dynamodb", **aws), boto3.client("sqs", **aws)
         self.state = state
@@ -233,7 +233,7 @@ class Stack:
         table = self.state["tables"].get("IdempotencyTable")
         if not table:
             return None, None
-        suffix = "#" + hashlib.md5(json.dumps(job_id).encode()).hexdigest()  # noqa: S324
+        suffix = "#" + hashlib.md5(json.dumps(job_id).encode(), usedforsecurity=False).hexdigest()
         found: dict[str, dict[str, Any]] = {}
         pages = self.dynamodb.get_paginator("scan").paginate(
             TableName=table,

@@ -20,7 +20,9 @@ PUBLIC_KEY_PEM = (
 )
 
 #: Workflow Webhook secret used by the local stack and the samples (single-location install).
-WORKFLOW_SECRET = "local-dev-workflow-secret"  # noqa: S105 - documented local-only value
+WORKFLOW_SECRET = "local-dev-workflow-secret"  # noqa: S105 - documented local-only value  # nosec B105
+#: What boto3 signs with against the embedded moto: any key works there; loopback only.
+MOTO_SECRET_ACCESS_KEY = "local"  # noqa: S105 - a placeholder, no AWS account  # nosec B105
 #: Read-route key used by the local stack.
 API_KEY = "local-dev-api-key"
 #: Lyrio site key (X-Site-Key / siteKey) the local stack and the form samples use.

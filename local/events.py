@@ -123,6 +123,12 @@ def _stable(event: dict[str, Any]) -> dict[str, Any]:
 
 def intake_event(fixture: str) -> dict[str, Any]:
     raw = (FIXTURES / fixture).read_bytes()
+    if b'"timestamp"' in raw:
+        # A sample is replayed long after it was written: without a delivery time (GHL does not
+        # send one on every type) it stays inside the intake's replay window.
+        payload = json.loads(raw)
+        payload.pop("timestamp", None)
+        raw = json.dumps(payload, indent=2).encode()
     headers = {"content-type": "application/json", "user-agent": "GoHighLevel-Webhooks"}
     if fixture == WORKFLOW_FIXTURE:
         headers["x-webhook-secret"] = devkeys.WORKFLOW_SECRET

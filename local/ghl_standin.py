@@ -17,6 +17,15 @@ Like GHL it checks ``Authorization: Bearer ...`` (401) and the ``Version`` heade
 tags lower-cased and answers with GHL-shaped JSON. ``script()`` queues canned responses (429 with
 ``Retry-After``, 503, a slow answer, ...) for the next matching requests.
 
+``faults=GhlFaults(...)`` (off by default; ``make soak``) injects seeded faults into a share of
+the API calls: 429 with ``Retry-After``, 500, 502 / 503 (nothing is done), and two faults after
+the request was accepted — the call is carried out (the SMS recorded as sent, the task created)
+and then its answer comes too late for the client (``timeout``) or never (``dropped``: the
+connection is closed without a response). ``injected`` counts them by kind; ``unanswered`` keeps
+the calls that were carried out but whose answer the client never got. ``before_answer`` lets a
+harness look at each call after it was carried out and before it is answered (and withhold the
+answer: the soak kills the calling process there).
+
     python -m local.ghl_standin --port 8010
 """
 
@@ -26,9 +35,12 @@ import argparse
 import fnmatch
 import itertools
 import json
+import random
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +83,39 @@ class RecordedCall:
     query: dict[str, str]
     headers: dict[str, str]  # names lower-cased
     json: Any
+    #: The fault injected into this call (a :data:`FAULT_KINDS` name), if any.
+    fault: str | None = None
+
+
+#: What :class:`GhlFaults` injects. The first four are answered at once and nothing is done;
+#: ``timeout`` and ``dropped`` are carried out first, then answered late or not at all.
+FAULT_KINDS = ("429", "500", "502", "503", "timeout", "dropped")
+
+
+@dataclass(frozen=True)
+class GhlFaults:
+    """Seeded faults: for each API call, the probability of each kind (they add up to at most
+    1). ``retry_after`` is the 429's ``Retry-After`` (seconds); ``timeout_delay`` how long a
+    ``timeout`` call waits before answering (longer than the client's timeout)."""
+
+    rate_limited: float = 0.0
+    server_error: float = 0.0
+    bad_gateway: float = 0.0  # 502 and 503, one each in turn
+    timeout: float = 0.0
+    dropped: float = 0.0
+    retry_after: float = 1.0
+    timeout_delay: float = 11.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = (self.rate_limited, self.server_error, self.bad_gateway, self.timeout, self.dropped)
+        if min(rates) < 0 or sum(rates) > 1:
+            raise ValueError("fault rates must be probabilities adding up to at most 1")
+
+
+#: Called with each call carried out, its status, its answer and the client's (host, port)
+#: before the answer is written; True withholds the answer (the caller is gone).
+BeforeAnswer = Callable[[RecordedCall, int, Any, tuple[str, int]], bool]
 
 
 @dataclass(frozen=True)
@@ -117,14 +162,22 @@ class GhlStandIn(LoopbackServer):
         autocreate_contacts: bool = False,
         location_id: str = LOCATION_ID,
         timezone: str = "America/Los_Angeles",
+        faults: GhlFaults | None = None,
+        before_answer: BeforeAnswer | None = None,
     ) -> None:
         """``location_id`` and ``timezone``: the location the demo and auto-created contacts
-        belong to and its time zone (new contacts get it)."""
+        belong to and its time zone (new contacts get it). ``faults`` and ``before_answer``:
+        see the module docstring."""
         self._port, self._echo = port, echo
         self._demo_contacts, self._autocreate = demo_contacts, autocreate_contacts
         self.location_id, self.timezone = location_id, timezone
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self.faults = faults
+        self.before_answer = before_answer
+        self._fault_rng = random.Random(faults.seed if faults else 0)  # not crypto  # nosec B311
+        self._gateway_turn = itertools.count()
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -145,11 +198,13 @@ class GhlStandIn(LoopbackServer):
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        self._closing.clear()
         serve, quick_stop = self._server.serve_forever, {"poll_interval": 0.05}
         threading.Thread(target=serve, kwargs=quick_stop, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._closing.set()  # wakes the answers a ``timeout`` fault holds back
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -180,6 +235,10 @@ class GhlStandIn(LoopbackServer):
             self.pipelines = [pipeline | {"stages": stages}]
             #: Ids of the contacts created by ``GET /contacts/{id}`` (``autocreate_contacts``).
             self.autocreated: set[str] = set()
+            #: Faults injected, by kind (``GhlFaults``).
+            self.injected: Counter[str] = Counter()
+            #: Calls carried out whose answer the client never got: (call, status, payload).
+            self.unanswered: list[tuple[RecordedCall, int, Any]] = []
             self._notes: list[str] = []  # lines to print after the current call's
             if self._demo_contacts:
                 for demo in DEMO_CONTACTS:
@@ -224,8 +283,14 @@ class GhlStandIn(LoopbackServer):
         call = RecordedCall(req.command, url.path, dict(parse_qsl(url.query)), sent, body)
         headers: dict[str, str] = {}
         with self._lock:
-            self.calls.append(call)
             scripted = self._next_scripted(call)
+            fault = self._draw_fault() if scripted is None else None
+            if fault is not None:
+                call = replace(call, fault=fault)
+                self.injected[fault] += 1
+                if fault in ("429", "500", "502", "503"):
+                    scripted = self._refusal(fault)
+            self.calls.append(call)
             if scripted is None:
                 try:
                     status, payload = 200, self._route(call)
@@ -244,7 +309,51 @@ class GhlStandIn(LoopbackServer):
             self._print(call, status)
             for line in notes:
                 print(line, flush=True)
+        carried_out = scripted is None
+        if carried_out and self.before_answer is not None:
+            address = (str(req.client_address[0]), int(req.client_address[1]))
+            if self.before_answer(call, status, payload, address):
+                fault = "withheld"  # the harness stopped the caller: no answer
+        if carried_out and fault in ("timeout", "dropped", "withheld"):
+            with self._lock:
+                self.unanswered.append((call, status, payload))
+            if fault == "timeout":
+                assert self.faults is not None
+                self._closing.wait(self.faults.timeout_delay)  # the client gives up first
+            else:
+                req.close_connection = True  # closed without a response
+                return
         self._write(req, status, headers, payload)
+
+    def _draw_fault(self) -> str | None:
+        """The fault for the next API call, if any (called with the lock held)."""
+        f = self.faults
+        if f is None:
+            return None
+        draw = self._fault_rng.random()
+        for kind, rate in (
+            ("429", f.rate_limited),
+            ("500", f.server_error),
+            ("502", f.bad_gateway),
+            ("timeout", f.timeout),
+            ("dropped", f.dropped),
+        ):
+            if draw < rate:
+                if kind == "502" and next(self._gateway_turn) % 2:
+                    return "503"
+                return kind
+            draw -= rate
+        return None
+
+    def _refusal(self, fault: str) -> Scripted:
+        assert self.faults is not None
+        if fault == "429":
+            return Scripted(
+                429,
+                {"statusCode": 429, "message": "Too many requests"},
+                {"Retry-After": f"{self.faults.retry_after:g}"},
+            )
+        return Scripted(int(fault))
 
     @staticmethod
     def _write(

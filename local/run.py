@@ -100,10 +100,12 @@ def _routes(template: dict[str, Any]) -> list[Any]:
 def main() -> int:
     port = int(os.environ.get("PORT", "3000"))
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    from local import devkeys  # creates no AWS client: safe before the environment is set
+
     os.environ.update(
         {
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SECRET_ACCESS_KEY": devkeys.MOTO_SECRET_ACCESS_KEY,
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
@@ -123,7 +125,6 @@ def main() -> int:
 
     import boto3
 
-    from local import devkeys
     from local.apigw import ApiGateway
     from local.ghl_standin import GhlStandIn
     from local.sqs_runner import BatchResult, QueueConsumer

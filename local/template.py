@@ -1,9 +1,12 @@
 """Read template.yaml and create its tables and queues in a local AWS (moto), so tests and the
 local stack run against exactly what deploys. Also derives each function's environment and
-SQS event sources from the template, resolving ``!Ref``/``!GetAtt`` to the local resources."""
+SQS event sources from the template, resolving ``!Ref``/``!GetAtt`` to the local resources, and
+the HTTP API's routes and CORS configuration for the local API Gateway."""
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,7 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open() as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,28 @@ class LocalResources:
     tables: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
+    #: The template's secrets (AWS::SecretsManager::Secret) by logical id: ARN and value.
+    secrets: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _secretsmanager: Any = field(default=None, repr=False, compare=False)
+
+    def secret_arn(self, logical: str, value: str) -> str:
+        """The ARN of the template's secret ``logical`` holding ``value``, created (or given
+        the value) in the local AWS on first use, as CloudFormation creates it from the
+        parameters when it deploys."""
+        known = self.secrets.get(logical)
+        if known is not None and known[1] == value:
+            return known[0]
+        if self._secretsmanager is None:
+            import boto3
+
+            self._secretsmanager = boto3.client("secretsmanager")
+        client = self._secretsmanager
+        try:
+            arn = client.create_secret(Name=logical, SecretString=value)["ARN"]
+        except client.exceptions.ResourceExistsException:
+            arn = client.put_secret_value(SecretId=logical, SecretString=value)["ARN"]
+        self.secrets[logical] = (arn, value)
+        return str(arn)
 
     def resolve(self, value: Any, parameters: dict[str, str]) -> Any:
         if isinstance(value, dict) and "Ref" in value:
@@ -123,7 +148,7 @@ def create_queues(
     ordered = sorted(queues, key=lambda logical: "RedrivePolicy" in queues[logical])
     for logical in ordered:
         props = queues[logical]
-        attributes = {}
+        attributes: dict[str, str] = {}
         for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"):
             if key in props:
                 attributes[key] = str(props[key])
@@ -171,7 +196,21 @@ def function_environment(
         .get("Variables", {}),
         **template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {}),
     }
-    env = {key: str(resources.resolve(value, params)) for key, value in merged.items()}
+    context = _Intrinsics(template, params)
+    secrets = _resources(template, "AWS::SecretsManager::Secret")
+    env = {}
+    for key, value in merged.items():
+        # A secret's ARN, when its condition holds (template.yaml: NoEcho parameters).
+        if isinstance(value, dict) and "Fn::If" in value:
+            condition, if_true, if_false = value["Fn::If"]
+            value = if_true if context.condition(condition) else if_false
+        if isinstance(value, dict) and value.get("Ref") in secrets:
+            text = secrets[value["Ref"]]["SecretString"]
+            if isinstance(text, dict) and "Fn::Sub" in text:
+                text = re.sub(r"\$\{([^}]+)\}", lambda m: params.get(m[1], ""), text["Fn::Sub"])
+            env[key] = resources.secret_arn(value["Ref"], str(context.evaluate(text)))
+        elif value != {"Ref": "AWS::NoValue"}:
+            env[key] = str(resources.resolve(value, params))
     return {key: value for key, value in env.items() if value != ""}
 
 
@@ -228,3 +267,172 @@ def schedule_sources(template: dict[str, Any], parameters: dict[str, str]) -> li
             if len(text) == 2 and text[1] in units:
                 sources.append(ScheduleSource(name, float(text[0]) * units[text[1]]))
     return sources
+
+
+# -- the HTTP API: its routes and its CORS configuration ----------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """A route of the template's HTTP API: a function's ``HttpApi`` event."""
+
+    function: str
+    method: str  # GET, POST, ... or ANY
+    path: str  # /leads/{contactId}, /{proxy+} or $default
+
+
+def http_routes(template: dict[str, Any]) -> list[HttpRoute]:
+    """Every function's ``HttpApi`` events (SAM: no Path and no Method is the ``$default``
+    route; no Method is ANY)."""
+    routes = []
+    for name, props in functions(template).items():
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            p = event.get("Properties") or {}
+            method = str(p.get("Method", "ANY")).upper()
+            routes.append(HttpRoute(name, method, str(p.get("Path", "$default"))))
+    return routes
+
+
+@dataclass(frozen=True)
+class CorsConfiguration:
+    """An ``AWS::Serverless::HttpApi``'s CorsConfiguration, its intrinsics resolved."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+class _NoValue:
+    """``AWS::NoValue``: the property is left out."""
+
+
+NO_VALUE = _NoValue()
+
+
+class _Intrinsics:
+    """Evaluates the intrinsic functions a property may use (``!Ref``, ``!If``, ``!Join``,
+    ``!Split``, ``!Select``, conditions) against parameter values, as CloudFormation would."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
+        self.template = template
+        self.parameters = parameters
+        self._conditions: dict[str, bool] = {}
+
+    def evaluate(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v for v in (self.evaluate(item) for item in value) if v is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Condition":
+                return self.condition(arg)
+            if key == "Fn::If":
+                name, if_true, if_false = arg
+                return self.evaluate(if_true if self.condition(name) else if_false)
+            if key == "Fn::Join":
+                separator, parts = arg
+                return separator.join(str(p) for p in self.evaluate(parts))
+            if key == "Fn::Split":
+                separator, text = arg
+                return str(self.evaluate(text)).split(separator)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.evaluate(items)[int(self.evaluate(index))]
+            if key == "Fn::Equals":
+                left, right = arg
+                return self.evaluate(left) == self.evaluate(right)
+            if key in ("Fn::Not", "Fn::And", "Fn::Or"):
+                values = [self._boolean(item) for item in arg]
+                if key == "Fn::Not":
+                    return not values[0]
+                return all(values) if key == "Fn::And" else any(values)
+            if key.startswith("Fn::"):
+                raise ValueError(f"{key} is not evaluated locally (local/template.py)")
+        items = ((k, self.evaluate(v)) for k, v in value.items())
+        return {k: v for k, v in items if v is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            self._conditions[name] = self._boolean(self.template["Conditions"][name])
+        return self._conditions[name]
+
+    def _boolean(self, value: Any) -> bool:
+        result = self.evaluate(value)
+        if not isinstance(result, bool):
+            raise ValueError(f"a condition evaluated to {result!r}, not a boolean")
+        return result
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        pseudo = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
+        if name in pseudo or name.startswith("AWS::"):
+            return pseudo.get(name, "")
+        declared = self.template.get("Parameters", {}).get(name)
+        if declared is None:
+            return name  # a resource: its logical id stands for it
+        value = self.parameters.get(name, "")
+        kind = str(declared.get("Type", "String"))
+        if kind == "CommaDelimitedList" or kind.startswith("List<"):
+            return value.split(",")
+        return value
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [] if value in (None, NO_VALUE) else [value]
+    return tuple(text for text in (str(item).strip() for item in items) if text)
+
+
+def environment_parameters(
+    template: dict[str, Any], environ: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Parameter values set in the environment, each under its name in upper snake case
+    (``LyrioAllowedOrigins`` from ``LYRIO_ALLOWED_ORIGINS``), the names ``make run`` reads."""
+    env = dict(os.environ) if environ is None else environ
+    found = {}
+    for name in template.get("Parameters", {}):
+        variable = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+        if variable in env:
+            found[name] = env[variable]
+    return found
+
+
+def cors_configuration(
+    template: dict[str, Any], parameters: dict[str, str] | None = None
+) -> CorsConfiguration | None:
+    """The CorsConfiguration of the template's HttpApi, with the parameters' defaults
+    overridden by ``parameters``; None when it has none (API Gateway then answers no preflight
+    and passes the function's CORS headers through)."""
+    apis = _resources(template, "AWS::Serverless::HttpApi")
+    if not apis:
+        return None
+    (props, *_) = apis.values()
+    context = _Intrinsics(template, {**parameter_defaults(template), **(parameters or {})})
+    value = context.evaluate(props.get("CorsConfiguration", NO_VALUE))
+    if value is NO_VALUE or value is None or value is False:
+        return None
+    if value is True:  # SAM's shorthand: any origin, method and header
+        return CorsConfiguration(allow_origins=("*",), allow_methods=("*",), allow_headers=("*",))
+    if not isinstance(value, dict):
+        raise ValueError(f"HttpApi CorsConfiguration is {value!r}, not a mapping")
+    max_age = value.get("MaxAge")
+    cors = CorsConfiguration(
+        allow_origins=_names(value.get("AllowOrigins")),
+        allow_methods=tuple(m.upper() for m in _names(value.get("AllowMethods"))),
+        allow_headers=tuple(h.lower() for h in _names(value.get("AllowHeaders"))),
+        expose_headers=tuple(h.lower() for h in _names(value.get("ExposeHeaders"))),
+        max_age=int(max_age) if max_age is not None else None,
+        allow_credentials=str(value.get("AllowCredentials", False)).lower() == "true",
+    )
+    if cors.allow_credentials and "*" in cors.allow_origins:
+        # API Gateway refuses this configuration at deploy time.
+        raise ValueError("CorsConfiguration: AllowCredentials cannot be used with AllowOrigins *")
+    return cors

@@ -3,11 +3,14 @@ GHL faked at the HTTP boundary by the loopback stand-in."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,9 @@ from local.template import (
     load_template,
 )
 
+#: Every log line of the run is checked for phones, emails, bodies and secrets (see the module).
+pytest_plugins = ["tests.logcapture"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "ghl"
 EVENTS = ROOT / "events"
@@ -62,8 +68,30 @@ TEMPLATE = load_template()
 LOCATION_ID = "t9Ww7bY1xJJ6ThFHZVPC"
 
 
+def _locations_of(payload: Any) -> set[str]:
+    if isinstance(payload, dict):
+        found = {v for k, v in payload.items() if k == "locationId" and isinstance(v, str)}
+        location = payload.get("location")
+        if isinstance(location, dict) and isinstance(location.get("id"), str):
+            found.add(location["id"])
+        return found.union(*(_locations_of(v) for v in payload.values()))
+    return set()
+
+
+#: Every location GHL's example payloads (tests/fixtures/ghl/) come from.
+FIXTURE_LOCATIONS = frozenset().union(
+    *(_locations_of(json.loads(p.read_bytes())) for p in FIXTURES.glob("*.json"))
+)
+
+
+_DELIVERY_TIME = re.compile(rb'^(  "timestamp": ")[^"]*(")', re.MULTILINE)
+
+
 def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    """A fixture's bytes, delivered today: a delivery time (the envelope ``timestamp``) is set
+    to this UTC midnight, as the intake refuses deliveries older than its replay window."""
+    today = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00.000Z").encode()
+    return _DELIVERY_TIME.sub(rb"\g<1>" + today + rb"\g<2>", (FIXTURES / name).read_bytes())
 
 
 def fixture_json(name: str) -> dict[str, Any]:
@@ -239,6 +267,14 @@ class Stack:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with running_stack(monkeypatch) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The ``stack`` fixture's system, for a fixture of a wider scope too (a module's
+    ``pytest.MonkeyPatch()``): tests/integration/test_tenant_isolation.py builds its world once."""
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         sqs = boto3.client("sqs")
@@ -283,6 +319,12 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         )
         for app in apps:
             app.deps.cache_clear()
+        for location_id in sorted(FIXTURE_LOCATIONS - {LOCATION_ID}):
+            # The locations of GHL's example payloads are served by this install too.
+            dynamodb.put_item(
+                TableName=resources.tables["TenantsTable"],
+                Item={"locationId": {"S": location_id}},
+            )
         yield Stack(dynamodb, sqs, resources)
         for app in apps:
             app.deps.cache_clear()

@@ -11,6 +11,7 @@
     ghl-ai workflows list|show|validate  the workflow definitions
     ghl-ai workflows runs CONTACT_ID     a lead's workflow runs (cancel RUN_ID --contact ID)
     ghl-ai workflows report [--hours 48] the A/B experiments' results (a Scan of the runs table)
+    ghl-ai lead delete CONTACT_ID --location ID [--yes]  erase a lead from every table
 
 Training and evaluation use scikit-learn; they run here, never in a Lambda.
 """
@@ -1355,6 +1356,167 @@ def recommend(
             out.print("  no active listing in the catalogue (ghl-ai listings import FILE)")
 
     _emit(body, as_json, human)
+
+
+# -- tenants ---------------------------------------------------------------------------------
+
+tenants_app = typer.Typer(
+    help="The locations this install serves: their GHL credentials.", no_args_is_help=True
+)
+app.add_typer(tenants_app, name="tenants")
+
+
+@tenants_app.command("connect")
+def tenants_connect(
+    location: Annotated[
+        str, typer.Option("--location", help="The location (sub-account) the app was installed on.")
+    ],
+    code: Annotated[
+        str,
+        typer.Option(
+            "--code", help="The authorization code GHL sent to the app's redirect URI (- : stdin)."
+        ),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Store a location's first OAuth tokens, as the GET /oauth/callback route does: the
+    authorization code GHL sent when the Marketplace app was installed on the location is
+    exchanged for its token pair, kept in the secret GHL_TOKEN_SECRET_PREFIX/ghl/LOCATION (the
+    deployed prefix is the stack name). The app: GHL_APP_SECRET_ARN, or GHL_APP_CLIENT_ID and
+    GHL_APP_CLIENT_SECRET (GHL_APP_REDIRECT_URI when the app has one). Prints no token."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ghl_ai.config import ConfigurationError, ghl_credential_settings
+    from ghl_ai.credentials import GrantRejected, Installer, InvalidInstall, TokenStore
+    from ghl_ai.errors import GhlApiError
+
+    if code == "-":
+        code = sys.stdin.readline()
+    try:
+        settings = ghl_credential_settings()
+        tokens = Installer.from_settings(settings).connect(code.strip(), location)
+    except (ConfigurationError, InvalidInstall) as exc:
+        raise _fail(str(exc)) from None
+    except GrantRejected as exc:
+        raise _fail(f"GHL refused the code (expired or already used): {exc.reason}") from None
+    except GhlApiError as exc:
+        raise _fail(f"GHL could not be reached ({exc.status}); try again") from None
+    except (BotoCoreError, ClientError, GetParameterError) as exc:
+        raise _fail(f"Secrets Manager: {type(exc).__name__}") from None
+    body = {
+        "locationId": tokens.location_id,
+        "secret": TokenStore.name_in(settings.ghl_token_secret_prefix, tokens.location_id),
+        "expiresAt": datetime.fromtimestamp(tokens.expires_at, UTC).isoformat(),
+        "scope": tokens.scope,
+    }
+
+    def human() -> None:
+        console.print(
+            f"connected {body['locationId']}: tokens stored in {body['secret']}"
+            f" (access token until {body['expiresAt']}, refreshed by the functions)",
+            markup=False,
+        )
+
+    _emit(body, as_json, human)
+
+
+# -- lead erasure ----------------------------------------------------------------------------
+
+lead_app = typer.Typer(help="One lead's data.", no_args_is_help=True)
+app.add_typer(lead_app, name="lead")
+
+#: The tables a lead is erased from, by the environment variable naming each (the functions').
+ERASURE_TABLES = {
+    "LEADS_TABLE": "LeadsTable",
+    "MESSAGES_TABLE": "MessagesTable",
+    "EVENTS_TABLE": "EventsTable",
+    "VISITORS_TABLE": "VisitorsTable",
+    "WEBHOOKS_TABLE": "WebhooksTable",
+    "RUNS_TABLE": "WorkflowRunsTable",
+    "OUTBOX_TABLE": "OutboxTable",
+}
+
+
+@lead_app.command("delete")
+def lead_delete(
+    contact_id: Annotated[str, typer.Argument(help="The GHL contact id of the lead.")],
+    location: LocationOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Erase a lead: its record, conversation, behaviour events, website visitors, raw
+    deliveries, workflow runs (stopped first) and sent-message claims, from every table (what
+    GHL's ContactDelete does). Only this location's lead; running it again removes nothing.
+    The tables come from LEADS_TABLE, MESSAGES_TABLE, EVENTS_TABLE, VISITORS_TABLE,
+    WEBHOOKS_TABLE, RUNS_TABLE and OUTBOX_TABLE. GHL's own contact is not touched."""
+    import os
+
+    import boto3
+
+    from ghl_ai.adapters.dynamo import (
+        BehaviourEventStore,
+        LeadStore,
+        MessageStore,
+        OutboxStore,
+        VisitorStore,
+        WebhookInbox,
+        WorkflowRunStore,
+    )
+    from ghl_ai.leads.erase import TABLES, LeadEraser
+    from ghl_ai.leads.models import LeadKey
+
+    if not location:
+        raise _fail("--location (or GHL_LOCATION_ID) is required")
+    missing = [name for name in ERASURE_TABLES if not os.environ.get(name)]
+    if missing:
+        raise _fail(f"set {', '.join(missing)} (the tables a lead is erased from)")
+    names = {name: os.environ[name] for name in ERASURE_TABLES}
+    if as_json and not yes:
+        raise _fail("--json erases without asking: pass --yes too")
+    dynamodb = boto3.client("dynamodb")
+    eraser = LeadEraser(
+        leads=LeadStore(dynamodb, names["LEADS_TABLE"]),
+        messages=MessageStore(dynamodb, names["MESSAGES_TABLE"]),
+        events=BehaviourEventStore(dynamodb, names["EVENTS_TABLE"]),
+        outbox=OutboxStore(dynamodb, names["OUTBOX_TABLE"]),
+        runs=WorkflowRunStore(dynamodb, names["RUNS_TABLE"]),
+        webhooks=WebhookInbox(dynamodb, names["WEBHOOKS_TABLE"]),
+        visitors=VisitorStore(dynamodb, names["VISITORS_TABLE"]),
+    )
+    key = LeadKey(location, contact_id)
+    out = Console(soft_wrap=True)
+    with _dynamodb_errors(", ".join(sorted(set(names.values())))):
+        found = eraser.erase(key, dry_run=True)
+        if found.total and not yes:
+            out.print(f"contact {contact_id} of location {location}:", markup=False)
+            for table in TABLES:
+                out.print(f"  {table:<18} {found.removed[table]:>7,} items", markup=False)
+            if not typer.confirm("erase all of it?", default=False, err=True):
+                raise typer.Exit(code=1)
+        erasure = eraser.erase(key) if found.total else found
+    result = {
+        "locationId": location,
+        "contactId": contact_id,
+        "removed": {table: erasure.removed[table] for table in TABLES},
+        "total": erasure.total,
+        "runsStopped": erasure.runs_stopped,
+    }
+
+    def human() -> None:
+        if not erasure.total:
+            out.print(f"nothing held for contact {contact_id} in location {location}", markup=False)
+            return
+        out.print(
+            f"erased contact {contact_id} of location {location}: {erasure.total:,} items",
+            markup=False,
+        )
+        for table in TABLES:
+            out.print(f"  {table:<18} {erasure.removed[table]:>7,} removed", markup=False)
+        if erasure.runs_stopped:
+            out.print(f"  {erasure.runs_stopped} workflow run(s) stopped first", markup=False)
+
+    _emit(result, as_json, human)
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ actionable tier (``ghl_ai/churn/sweep.py``).
 Powertools BatchProcessor reports partial batch failures (template: ReportBatchItemFailures):
 a chunk that fails is retried alone and, after maxReceiveCount receives, parked in ChurnDLQ.
 Chunks are safe to repeat: a lead is scored once per day. Cold start imports the model layer
-(numpy) and never scikit-learn or pandas.
+(numpy) and never scikit-learn or pandas. A chunk (one location's leads) is written to GHL with
+that location's client (ghl_ai.credentials); without credentials nothing is written.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore
-from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.churn.risk import ChurnPredictor
 from ghl_ai.churn.score import ChurnScorer, summarise
 from ghl_ai.config import ChurnSettings, churn_settings
 from ghl_ai.conversation.writeback import GhlWriteBack
+from ghl_ai.credentials import GhlClients
 from ghl_ai.jobs import ChurnChunkJob
 from ghl_ai.observability import logger, metrics
 from ghl_ai.tenants import TenantDirectory
@@ -44,29 +45,45 @@ def predictor_for(location_id: str) -> ChurnPredictor:
     return ChurnPredictor(churn_models(location_id))
 
 
-@lru_cache(maxsize=1)
-def deps() -> ChurnScorer:
-    settings: ChurnSettings = churn_settings()
-    dynamodb = boto3.client("dynamodb")
-    writeback = None
-    if settings.ghl_api_token is not None:
-        ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
-        writeback = GhlWriteBack(ghl)
-    else:
-        logger.warning("GHL_API_TOKEN is not set: churn risk is scored but nothing is written")
-    workflows = None
-    if settings.workflow_queue_url:
-        workflows = WorkflowStarter(
-            JobQueue(boto3.client("sqs"), settings.workflow_queue_url),
-            TenantDirectory(settings, dynamodb),
+class Dependencies:
+    def __init__(self, settings: ChurnSettings) -> None:
+        dynamodb = boto3.client("dynamodb")
+        self.ghl = GhlClients.from_settings(
+            settings, location_id=settings.ghl_location_id, metrics=metrics
         )
-    return ChurnScorer(
-        leads=LeadStore(dynamodb, settings.leads_table),
-        events=BehaviourEventStore(dynamodb, settings.events_table),
-        predictors=predictor_for,
-        writeback=writeback,
-        workflows=workflows,
-    )
+        if not self.ghl.configured:
+            logger.warning("no GHL credentials: churn risk is scored but nothing is written")
+        self._leads = LeadStore(dynamodb, settings.leads_table)
+        self._events = BehaviourEventStore(dynamodb, settings.events_table)
+        self._workflows = None
+        if settings.workflow_queue_url:
+            self._workflows = WorkflowStarter(
+                JobQueue(boto3.client("sqs"), settings.workflow_queue_url),
+                TenantDirectory(settings, dynamodb),
+            )
+        self._scorers: dict[str, ChurnScorer] = {}
+
+    def scorer(self, location_id: str) -> ChurnScorer:
+        """The location's scorer (built once per container), writing to GHL with the
+        location's own client, or to nobody without credentials."""
+        ghl = self.ghl.for_location(location_id)
+        key = location_id if ghl is not None else ""
+        found = self._scorers.get(key)
+        if found is None:
+            found = ChurnScorer(
+                leads=self._leads,
+                events=self._events,
+                predictors=predictor_for,
+                writeback=GhlWriteBack(ghl) if ghl is not None else None,
+                workflows=self._workflows,
+            )
+            self._scorers[key] = found
+        return found
+
+
+@lru_cache(maxsize=1)
+def deps() -> Dependencies:
+    return Dependencies(churn_settings())
 
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -76,7 +93,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         # A body that is not a churn chunk raises here: retried, then parked in the DLQ.
         job = ChurnChunkJob.model_validate_json(record.body)
-        outcomes = deps().handle(job)
+        outcomes = deps().scorer(job.location_id).handle(job)
     except Exception as exc:
         logger.error(
             "churn chunk failed; SQS will retry it, then park it in the DLQ",

@@ -10,6 +10,8 @@ never imported on this path.
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ from ghl_ai.adapters.dynamo import (
     WorkflowRunStore,
 )
 from ghl_ai.adapters.queue import JobQueue
-from ghl_ai.adapters.ratelimit import FixedWindowLimiter
+from ghl_ai.adapters.ratelimit import FixedWindowLimiter, IntakeLimits, RateLimited
 from ghl_ai.behaviour import events as behaviour
 from ghl_ai.behaviour.intake import EventIntake
 from ghl_ai.config import ConfigurationError, IntakeSettings, intake_settings
@@ -48,15 +50,18 @@ from ghl_ai.errors import (
     Unauthorized,
 )
 from ghl_ai.forms import intake as forms
-from ghl_ai.intake import WebhookIntake
+from ghl_ai.intake import Refusal, WebhookIntake
 from ghl_ai.leads.view import InvalidApiKey, LeadNotFound, LeadReader
+from ghl_ai.limits import PayloadTooLarge, id_problem, load_json
 from ghl_ai.observability import logger, metrics
+from ghl_ai.openapi import operation as documented
 from ghl_ai.tenants import TenantDirectory
 from ghl_ai.webhooks.events import (
     GhlWebhook,
     parse_json,
     parse_marketplace_webhook,
     parse_workflow_webhook,
+    utcnow,
     workflow_location_id,
 )
 from ghl_ai.webhooks.signature import WebhookVerifier
@@ -87,8 +92,20 @@ class Dependencies:
             BehaviourEventStore(dynamodb, settings.events_table),
             JobQueue(sqs, settings.scoring_queue_url),
         )
-        origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
-        self.allowed_origins = frozenset(origins or ["*"])
+        self.limits = IntakeLimits(
+            dynamodb,
+            settings.rate_limits_table,
+            per_location={
+                "webhook": (settings.webhook_rate_limit_per_minute, 60),
+                "events": (settings.location_events_rate_limit_per_minute, 60),
+                "read": (settings.read_rate_limit_per_minute, 60),
+                "form": (settings.location_form_rate_limit_per_hour, 3600),
+            },
+            per_client={"events": (settings.events_rate_limit_per_minute, 60)},
+            auth_failures_per_hour=settings.auth_failure_limit_per_hour,
+        )
+        #: A signed delivery older than this is refused: after it, its dedupe record is gone.
+        self.replay_window = timedelta(hours=settings.dedupe_ttl_hours)
         self.leads = LeadReader(
             LeadStore(dynamodb, settings.leads_table),
             MessageStore(dynamodb, settings.messages_table),
@@ -142,36 +159,113 @@ def deps() -> Dependencies:
     return Dependencies(intake_settings())
 
 
-app = FastAPI(title="GHL Real Estate AI — intake", docs_url=None, redoc_url=None, openapi_url=None)
+# No trailing-slash redirects: API Gateway never redirects, and Starlette would build the
+# Location from the Host header.
+app = FastAPI(
+    title="GHL Real Estate AI — intake",
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+    redirect_slashes=False,
+)
+
+
+
+class ContainErrors:
+    """The last line: an exception no handler mapped becomes a bare 500 here, logged by type.
+
+    Starlette's own error middleware re-raises after answering, which puts a full traceback in
+    the log (Mangum logs it); nothing gets past this one.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def tracked_send(message: Any) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as exc:
+            logger.error("intake failed", extra={"error_type": type(exc).__name__})
+            metrics.add_metric(name="IntakeErrors", unit=MetricUnit.Count, value=1)
+            if not started:
+                response = _error(
+                    500, "internal error; the delivery was not accepted, please retry"
+                )
+                await response(scope, receive, send)
+
+
+app.add_middleware(ContainErrors)
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message, **extra})
 
 
+def _client_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (``requestContext.http.sourceIp``)."""
+    event = request.scope.get("aws.event") or {}
+    source_ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
+    if source_ip:
+        return str(source_ip)
+    return request.client.host if request.client else "unknown"
+
+
+@app.exception_handler(RateLimited)
+async def _rate_limited(_: Request, exc: RateLimited) -> JSONResponse:
+    metrics.add_metric(name="IntakeRateLimited", unit=MetricUnit.Count, value=1)
+    response = _error(429, f"too many {exc}; retry later", retryAfter=exc.retry_after)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _auth_failed(request: Request, exc: Exception) -> JSONResponse | None:
+    """Count a refused credential for the client; past the limit it is answered 429."""
+    blocked = deps().limits.auth_failure(_client_ip(request))
+    if blocked is None:
+        return None
+    logger.warning(
+        "client blocked: repeated bad credentials", extra={"error_type": type(exc).__name__}
+    )
+    response = _error(
+        429, "too many requests with bad credentials; retry later", retryAfter=blocked
+    )
+    response.headers["Retry-After"] = str(blocked)
+    return response
+
+
 @app.exception_handler(InvalidSignature)
-async def _invalid_signature(_: Request, exc: InvalidSignature) -> JSONResponse:
+async def _invalid_signature(request: Request, exc: InvalidSignature) -> JSONResponse:
     logger.warning("webhook rejected: bad signature", extra={"reason": str(exc)})
     metrics.add_metric(name="WebhookSignatureRejected", unit=MetricUnit.Count, value=1)
-    return _error(401, "invalid signature")
+    return _auth_failed(request, exc) or _error(401, "invalid signature")
 
 
 @app.exception_handler(InvalidApiKey)
-async def _invalid_api_key(_: Request, exc: InvalidApiKey) -> JSONResponse:
+async def _invalid_api_key(request: Request, exc: InvalidApiKey) -> JSONResponse:
     logger.warning("read rejected: unauthorized", extra={"reason": str(exc)})
-    response = _error(401, str(exc))
-    response.headers["WWW-Authenticate"] = "Bearer"
+    response = _auth_failed(request, exc) or _error(401, str(exc))
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
 @app.exception_handler(Unauthorized)
-async def _unauthorized(_: Request, exc: Unauthorized) -> JSONResponse:
+async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
     logger.warning("request rejected: unauthorized", extra={"reason": str(exc)})
-    return _error(401, str(exc))
+    return _auth_failed(request, exc) or _error(401, str(exc))
 
 
 @app.exception_handler(MalformedBody)
 async def _malformed(_: Request, exc: MalformedBody) -> JSONResponse:
+    if isinstance(exc, PayloadTooLarge):
+        return _error(413, str(exc))
     return _error(400, str(exc))
 
 
@@ -211,12 +305,64 @@ async def _in_progress(_: Request, exc: DuplicateInProgress) -> JSONResponse:
     return _error(409, "this delivery is being processed; retry later")
 
 
-@app.exception_handler(Exception)
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    # No stack trace and no message text (it may quote input): the type is enough to search logs.
-    logger.error("intake failed", extra={"error_type": type(exc).__name__})
-    metrics.add_metric(name="IntakeErrors", unit=MetricUnit.Count, value=1)
-    return _error(500, "internal error; the delivery was not accepted, please retry")
+# -- credentials: one value, in one place -----------------------------------------------------
+
+
+def _guard(request: Request) -> Dependencies:
+    """The route's dependencies, once the client is known not to be blocked for bad
+    credentials (a blocked client's credentials are not even checked)."""
+    d = deps()
+    blocked = d.limits.blocked(_client_ip(request))
+    if blocked is not None:
+        raise RateLimited(blocked, "requests with bad credentials")
+    return d
+
+
+def _credential(request: Request, header: str, query: str) -> str | None:
+    """The credential a request presents in ``header`` or the ``query`` parameter, or None.
+
+    One rule for every route: a credential is sent once, in one place. A header repeated (API
+    Gateway joins repeats with commas), a parameter repeated, or both places used is refused,
+    even when the values agree: an ambiguous request is never resolved in the caller's favour.
+    """
+    headers = request.headers.getlist(header)
+    params = request.query_params.getlist(query)
+    if len(headers) + len(params) > 1 or any("," in v for v in headers):
+        raise Unauthorized(
+            f"ambiguous credentials: send one {header} header or one {query} parameter"
+        )
+    value = (headers or params or [""])[0].strip()
+    return value or None
+
+
+def _refused(d: Dependencies, refusal: Refusal, location_id: str, event_type: str) -> JSONResponse:
+    logger.warning(
+        "webhook refused",
+        extra={"location_id": location_id, "type": event_type, "reason": refusal.reason},
+    )
+    metrics.add_metric(name="WebhookRefused", unit=MetricUnit.Count, value=1)
+    return JSONResponse(status_code=200, content=refusal.as_response())
+
+
+def _refuse(
+    d: Dependencies,
+    raw: bytes,
+    reason: str,
+    problems: list[str] | tuple[str, ...] = (),
+    *,
+    location_id: str | None = None,
+    event_type: str = "unknown",
+) -> JSONResponse:
+    """Record and answer an authentic delivery that can never be processed (2xx: no retries)."""
+    where = location_id if location_id and id_problem(location_id, "id") is None else "unknown"
+    refusal = d.intake.refuse(
+        location_id=where,
+        dedupe_key=f"refused:{hashlib.sha256(raw).hexdigest()}",
+        event_type=event_type,
+        reason=reason,
+        problems=problems,
+    )
+    return _refused(d, refusal, where, event_type)
 
 
 def _record(acceptance: dict[str, str], event: GhlWebhook) -> JSONResponse:
@@ -234,61 +380,119 @@ def _record(acceptance: dict[str, str], event: GhlWebhook) -> JSONResponse:
     return JSONResponse(status_code=200, content=acceptance)
 
 
-class PayloadTooLarge(MalformedBody):
-    """A body over the route's limit (413)."""
+def _screen(d: Dependencies, raw: bytes, event: GhlWebhook) -> JSONResponse | None:
+    """The checks an authentic, well-formed delivery must still pass: ids we can store, a
+    location this install serves, a delivery time inside the replay window."""
+    problems = [
+        p
+        for p in (
+            id_problem(event.location_id, "locationId"),
+            id_problem(event.contact_id, "contactId") if event.contact_id is not None else None,
+            id_problem(event.message_id, "messageId") if event.message_id is not None else None,
+        )
+        if p
+    ]
+    if problems:
+        return _refuse(d, raw, "invalid ids", problems, event_type=event.type)
+    if not d.tenants.serves(event.location_id):
+        return _refuse(d, raw, "this install does not serve the location", event_type=event.type)
+    stamp = event.payload.get("timestamp") if isinstance(event.payload, dict) else None
+    if stamp is not None and event.occurred_at is not None:
+        age = utcnow() - event.occurred_at
+        if age > d.replay_window or age < -FUTURE_SKEW:
+            return _refuse(
+                d,
+                raw,
+                "delivery timestamp is outside the replay window",
+                [f"timestamp: must be within {d.replay_window.total_seconds() / 3600:.0f} hours"],
+                location_id=event.location_id,
+                event_type=event.type,
+            )
+    return None
 
 
-@app.exception_handler(PayloadTooLarge)
-async def _too_large(_: Request, exc: PayloadTooLarge) -> JSONResponse:
-    return _error(413, str(exc))
+#: How far in the future a delivery's timestamp may be (clock skew between GHL and us).
+FUTURE_SKEW = timedelta(minutes=15)
 
 
-@app.get("/health")
+@app.get("/health", openapi_extra=documented("GET /health"))
 async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.post("/webhooks/ghl")
+@app.post("/webhooks/ghl", openapi_extra=documented("POST /webhooks/ghl"))
 async def marketplace_webhook(request: Request) -> JSONResponse:
-    d = deps()
+    d = _guard(request)
     raw = await request.body()
-    d.verifier.verify(raw, request.headers.get("x-ghl-signature"))
-    event = parse_marketplace_webhook(parse_json(raw), raw)
+    signatures = request.headers.getlist("x-ghl-signature")
+    if len(signatures) > 1:
+        raise InvalidSignature("X-GHL-Signature given more than once")
+    d.verifier.verify(raw, signatures[0] if signatures else None)
+    # Signed by GHL from here on: what cannot be processed is refused with a 2xx.
+    try:
+        payload = parse_json(raw)
+        event = parse_marketplace_webhook(payload, raw)
+    except SchemaError as exc:
+        return _refuse(d, raw, "invalid payload", exc.problems)
+    except MalformedBody as exc:
+        return _refuse(d, raw, "unreadable body", [str(exc)])
+    refused = _screen(d, raw, event)
+    if refused is not None:
+        return refused
+    d.limits.per_location("webhook", event.location_id)
     return _record(d.accept(event), event)
 
 
-@app.post("/webhooks/ghl/workflow")
+@app.post("/webhooks/ghl/workflow", openapi_extra=documented("POST /webhooks/ghl/workflow"))
 async def workflow_webhook(request: Request) -> JSONResponse:
-    d = deps()
-    presented = request.headers.get("x-webhook-secret") or request.query_params.get("token")
+    d = _guard(request)
+    presented = _credential(request, "x-webhook-secret", "token")
     if not presented:
         raise Unauthorized("missing workflow secret (X-Webhook-Secret header or token parameter)")
+    location_id = d.tenants.location_for_workflow_secret(presented)
+    if location_id is None:
+        raise Unauthorized("invalid workflow secret")
     raw = await request.body()
-    payload = parse_json(raw)
-    location_id = workflow_location_id(payload)
-    if location_id is None or not d.tenants.workflow_secret_matches(location_id, presented):
+    try:
+        payload = parse_json(raw)
+    except MalformedBody as exc:
+        return _refuse(d, raw, "unreadable body", [str(exc)], location_id=location_id)
+    claimed = workflow_location_id(payload)
+    if claimed is not None and claimed != location_id:
         raise Unauthorized("invalid workflow secret for this location")
-    event = parse_workflow_webhook(payload, raw)
+    try:
+        event = parse_workflow_webhook(payload, raw)
+    except SchemaError as exc:
+        return _refuse(
+            d,
+            raw,
+            "invalid payload",
+            exc.problems,
+            location_id=location_id,
+            event_type="WorkflowWebhook",
+        )
+    refused = _screen(d, raw, event)
+    if refused is not None:
+        return refused
+    d.limits.per_location("webhook", event.location_id)
     return _record(d.accept(event), event)
 
 
-def _client_ip(request: Request) -> str:
-    """The caller's address as API Gateway saw it (``requestContext.http.sourceIp``)."""
-    event = request.scope.get("aws.event") or {}
-    source_ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
-    if source_ip:
-        return str(source_ip)
-    return request.client.host if request.client else "unknown"
-
-
-@app.post("/forms/lyrio")
+@app.post("/forms/lyrio", status_code=202, openapi_extra=documented("POST /forms/lyrio"))
 async def lyrio_form(request: Request) -> JSONResponse:
-    d = deps()
-    fields = forms.parse_body(await request.body(), request.headers.get("content-type"))
-    site_key = forms.site_key_of(fields, request.headers.get("x-site-key"))
+    d = _guard(request)
+    header_key = _credential(request, "x-site-key", "siteKey")
+    if header_key is not None and d.tenants.location_for_site_key(header_key) is None:
+        raise Unauthorized("invalid site key")
+    raw = await request.body()
+    if len(raw) > forms.MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is larger than {forms.MAX_BODY_BYTES // 1024} KB")
+    fields = forms.parse_body(raw, request.headers.get("content-type"))
+    site_key = forms.site_key_of(fields, header_key)
     location_id = d.tenants.location_for_site_key(site_key)
     if location_id is None:
         raise Unauthorized("invalid site key")
+    d.limits.per_location("form", location_id)
     try:
         form = d.forms.screen(location_id, _client_ip(request), fields)
     except forms.TooManySubmissions:
@@ -317,57 +521,41 @@ async def lyrio_form(request: Request) -> JSONResponse:
 
 TRACKING_SCRIPT = (Path(behaviour.__file__).parent / "track.js").read_bytes()
 _EVENT_MEDIA_TYPES = ("", "application/json", "text/plain")
+# CORS (preflight and the Allow-Origin header) is API Gateway's, from LyrioAllowedOrigins in
+# template.yaml; locally local/apigw.py does the same from the same configuration.
 
 
-def _cors(request: Request, response: Response) -> Response:
-    """CORS for the website routes (API Gateway adds the same when deployed with
-    LyrioAllowedOrigins; locally the app does it)."""
-    origin = request.headers.get("origin")
-    allowed = deps().allowed_origins
-    if origin and ("*" in allowed or origin in allowed):
-        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
-        response.headers["Vary"] = "Origin"
-    return response
-
-
-@app.options("/events")
-async def events_preflight(request: Request) -> Response:
-    response = Response(status_code=204)
-    response.headers["Access-Control-Allow-Methods"] = "POST"
-    response.headers["Access-Control-Allow-Headers"] = "content-type, x-site-key"
-    response.headers["Access-Control-Max-Age"] = "600"
-    return _cors(request, response)
-
-
-@app.post("/events")
+@app.post("/events", status_code=202, openapi_extra=documented("POST /events"))
 async def behaviour_events(request: Request) -> Response:
     """A batch of behaviour events from the agent's website (see ghl_ai.behaviour.events)."""
-    d = deps()
+    d = _guard(request)
     kind = forms.media_type(request.headers.get("content-type"))
     if kind not in _EVENT_MEDIA_TYPES:
         raise forms.UnsupportedMediaType(
-            f"unsupported content type {kind[:80]!r}: send application/json or text/plain"
+            "unsupported content type: send application/json or text/plain"
         )
-    raw = await request.body()
-    if len(raw) > behaviour.MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body is larger than {behaviour.MAX_BODY_BYTES // 1024} KB")
-    # The key in a header or the query is checked before the body is read as JSON.
-    site_key = request.headers.get("x-site-key") or request.query_params.get("siteKey")
-    location_id = d.tenants.location_for_site_key(site_key.strip()) if site_key else None
+    # The key in a header or the query is checked before the body is read.
+    site_key = _credential(request, "x-site-key", "siteKey")
+    location_id = d.tenants.location_for_site_key(site_key) if site_key else None
     if site_key and location_id is None:
         raise Unauthorized("invalid site key")
-    payload = parse_json(raw)
+    raw = await request.body()
+    payload = load_json(raw, max_bytes=behaviour.MAX_BODY_BYTES)
+    body_key = payload.get("siteKey") if isinstance(payload, dict) else None
+    body_key = body_key.strip() if isinstance(body_key, str) and body_key.strip() else None
     if location_id is None:
-        body_key = payload.get("siteKey") if isinstance(payload, dict) else None
-        if isinstance(body_key, str) and body_key.strip():
-            location_id = d.tenants.location_for_site_key(body_key.strip())
+        location_id = d.tenants.location_for_site_key(body_key) if body_key else None
         if location_id is None:
             raise Unauthorized("invalid site key")
+    elif body_key is not None and body_key != site_key:
+        raise Unauthorized("ambiguous credentials: the body's siteKey differs from the request's")
+    d.limits.per_location("events", location_id)
+    d.limits.per_client("events", location_id, _client_ip(request))
     try:
         checked = behaviour.validate_batch(payload, d.events.clock())
     except behaviour.BatchError as exc:
         response = _error(422, "invalid batch", problems=[exc.problem.as_dict()])
-        return _cors(request, response)
+        return response
     outcome = d.events.accept(location_id, checked)
     logger.info(
         "behaviour events accepted",
@@ -387,11 +575,11 @@ async def behaviour_events(request: Request) -> Response:
             **body,
             "taken": outcome.taken,
         }
-        return _cors(request, JSONResponse(status_code=422, content=body))
-    return _cors(request, JSONResponse(status_code=202, content=body))
+        return JSONResponse(status_code=422, content=body)
+    return JSONResponse(status_code=202, content=body)
 
 
-@app.get("/track.js")
+@app.get("/track.js", response_class=Response, openapi_extra=documented("GET /track.js"))
 async def tracking_script(request: Request) -> Response:
     """The website's tracking script (``<script src=".../track.js" data-site-key="...">``)."""
     response = Response(
@@ -399,12 +587,15 @@ async def tracking_script(request: Request) -> Response:
         media_type="application/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=3600"},
     )
-    return _cors(request, response)
+    return response
 
 
 def _bearer_location(request: Request) -> str:
     """The location whose API key the request carries (``Authorization: Bearer <key>``)."""
-    scheme, _, key = (request.headers.get("authorization") or "").partition(" ")
+    values = request.headers.getlist("authorization")
+    if len(values) > 1 or any("," in v for v in values):
+        raise InvalidApiKey("ambiguous credentials: send one Authorization header")
+    scheme, _, key = (values[0] if values else "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise InvalidApiKey("missing API key (Authorization: Bearer <key>)")
     location_id = deps().tenants.location_for_api_key(key.strip())
@@ -413,15 +604,88 @@ def _bearer_location(request: Request) -> str:
     return location_id
 
 
-@app.get("/leads/{contactId}")
+@app.get("/leads/{contactId}", openapi_extra=documented("GET /leads/{contactId}"))
 async def read_lead(request: Request) -> JSONResponse:
-    d = deps()
+    d = _guard(request)
     location_id = _bearer_location(request)
     contact_id = str(request.path_params["contactId"])
+    problem = id_problem(contact_id, "contactId")
+    if problem:
+        return _error(400, problem)
+    d.limits.per_location("read", location_id)
     bot_off_tag = d.tenants.profile(location_id).bot_off_tag
     view = d.leads.read(location_id, contact_id, bot_off_tag)
     logger.info("lead read", extra={"location_id": location_id, "contact_id": contact_id})
     return JSONResponse(status_code=200, content=view)
+
+
+# -- the Marketplace app's install: a location's first OAuth tokens (ghl_ai.credentials) -------
+
+
+@lru_cache(maxsize=1)
+def _installer() -> Any:
+    from ghl_ai.config import ghl_credential_settings
+    from ghl_ai.credentials import Installer  # httpx and the OAuth client: this route only
+
+    return Installer.from_settings(ghl_credential_settings())
+
+
+def _install_page(
+    request: Request, status: int, title: str, text: str, body: dict[str, str] | None = None
+) -> Response:
+    """What the person installing the app sees: a small page in a browser, else JSON. It is
+    never cached and sends no referrer (the URL carried the code)."""
+    import html
+
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if "text/html" in (request.headers.get("accept") or ""):
+        page = (
+            f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
+            f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+        )
+        return Response(page, status, headers, media_type="text/html; charset=utf-8")
+    content = body if body is not None else {"error": text}
+    return JSONResponse(status_code=status, content=content, headers=headers)
+
+
+@app.get("/oauth/callback", openapi_extra=documented("GET /oauth/callback"))
+async def oauth_callback(request: Request) -> Response:
+    """GHL sends the installer here with ``?code=`` once the app is installed on a
+    sub-account: the code is exchanged for the location's tokens, which are stored in its
+    secret. Neither the code nor a token is ever echoed or logged."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ghl_ai.credentials import GrantRejected, InvalidInstall
+    from ghl_ai.errors import GhlApiError
+
+    codes = [c.strip() for c in request.query_params.getlist("code")]
+    if len(codes) != 1 or not codes[0]:
+        text = "missing code: open this page from the app's install in GHL (it adds ?code=)"
+        return _install_page(request, 400, "Not connected", text)
+    try:
+        tokens = _installer().connect(codes[0])
+    except ConfigurationError:
+        text = "the Marketplace app is not configured on this install"
+        return _install_page(request, 503, "Not connected", text)
+    except InvalidInstall as exc:
+        return _install_page(request, 400, "Not connected", str(exc))
+    except GrantRejected as exc:
+        logger.warning("install refused: GHL refused the code", extra={"status": exc.status})
+        text = "GHL refused the code (expired or already used): install the app again"
+        return _install_page(request, 400, "Not connected", text)
+    except GhlApiError as exc:
+        logger.warning("install failed: GHL unavailable", extra={"status": exc.status})
+        text = "GHL could not be reached: install the app again in a minute"
+        return _install_page(request, 502, "Not connected", text)
+    except (BotoCoreError, ClientError, GetParameterError) as exc:
+        logger.error("install failed: secrets", extra={"error_type": type(exc).__name__})
+        text = "the tokens could not be stored: install the app again in a minute"
+        return _install_page(request, 503, "Not connected", text)
+    metrics.add_metric(name="GhlLocationConnected", unit=MetricUnit.Count, value=1)
+    text = f"Location {tokens.location_id} is connected: its leads will be answered."
+    body = {"status": "connected", "locationId": tokens.location_id}
+    return _install_page(request, 200, "Connected", text, body)
 
 
 _mangum = Mangum(app, lifespan="off")

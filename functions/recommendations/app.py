@@ -9,7 +9,8 @@ an integer from 1 to 50, a contact id that cannot be one), 404 (no such lead in 
 
 Cold start imports numpy and the model layer's numpy-only inference, never scikit-learn,
 scipy, pandas or anthropic; the catalogue and the collaborative model load on the first use
-per location and stay for ``CATALOGUE_TTL_SECONDS``.
+per location and stay for ``CATALOGUE_TTL_SECONDS``. "Send top matches" texts go out with the
+lead's location's GHL client (ghl_ai.credentials); without credentials they are skipped.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ from ghl_ai.adapters.dynamo import (
     MessageStore,
     OutboxStore,
 )
-from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.config import RecommendationsSettings, recommendations_settings
 from ghl_ai.conversation.outbound import Outbound
+from ghl_ai.credentials import GhlClients
 from ghl_ai.jobs import MatchesJob
 from ghl_ai.observability import logger, metrics
 from ghl_ai.recommend.send import MatchSender
@@ -72,23 +73,39 @@ class Dependencies:
             tenants=self.tenants,
             catalogue=catalogue,
         )
-        self.sender: MatchSender | None = None
-        if settings.ghl_api_token is not None:
-            ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
-            outbox = OutboxStore(dynamodb, settings.outbox_table)
-            self.sender = MatchSender(
-                leads=leads,
-                events=events,
-                listings=listings,
-                messages=MessageStore(dynamodb, settings.messages_table),
-                outbox=outbox,
-                outbound=Outbound(leads=leads, outbox=outbox, ghl=ghl),
-                tenants=self.tenants,
-                queue=JobQueue(boto3.client("sqs"), settings.matches_queue_url),
-                rank=self.service.rank,
-            )
-        else:
-            logger.warning("GHL_API_TOKEN is not set: recommendations are served, never texted")
+        self.ghl = GhlClients.from_settings(
+            settings, location_id=settings.ghl_location_id, metrics=metrics
+        )
+        if not self.ghl.configured:
+            logger.warning("no GHL credentials: recommendations are served, never texted")
+        self._leads, self._events, self._listings = leads, events, listings
+        self._messages = MessageStore(dynamodb, settings.messages_table)
+        self._outbox = OutboxStore(dynamodb, settings.outbox_table)
+        self._queue = JobQueue(boto3.client("sqs"), settings.matches_queue_url)
+        self._senders: dict[str, MatchSender] = {}
+
+    def sender(self, location_id: str) -> MatchSender | None:
+        """The location's sender of "top matches" texts, with its GHL client (built once per
+        container), or None without credentials."""
+        found = self._senders.get(location_id)
+        if found is not None:
+            return found
+        ghl = self.ghl.for_location(location_id)
+        if ghl is None:
+            return None
+        found = MatchSender(
+            leads=self._leads,
+            events=self._events,
+            listings=self._listings,
+            messages=self._messages,
+            outbox=self._outbox,
+            outbound=Outbound(leads=self._leads, outbox=self._outbox, ghl=ghl),
+            tenants=self.tenants,
+            queue=self._queue,
+            rank=self.service.rank,
+        )
+        self._senders[location_id] = found
+        return found
 
 
 def served_model(location_id: str) -> ServedModel:
@@ -164,7 +181,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         job = MatchesJob.model_validate_json(record.body)
-        sender = deps().sender
+        sender = deps().sender(job.location_id)
         if sender is None:
             return {"job_id": job.id, "action": "skipped"}
         outcome = sender.send(job)

@@ -4,7 +4,9 @@ Powertools BatchProcessor reports partial batch failures (template: ReportBatchI
 a job that fails is retried alone and, after maxReceiveCount receives, parked in ScoringDLQ.
 Jobs are safe to repeat: stitching moves keep sort keys, GHL is written only when the score
 changed, and alerts are claimed once per rule and cool-down. Cold start imports the model layer
-(numpy) and never scikit-learn or pandas.
+(numpy) and never scikit-learn or pandas. Each location is scored by a service holding that
+location's GHL client (ghl_ai.credentials); without credentials its leads are scored and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, OutboxStore, VisitorStore
-from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.behaviour.stitching import Stitcher
 from ghl_ai.config import ScoringSettings, scoring_settings
+from ghl_ai.credentials import GhlClients
 from ghl_ai.jobs import ScoringJob
 from ghl_ai.observability import logger, metrics
 from ghl_ai.scoring.score import Scorer
@@ -39,27 +41,44 @@ from ghl_models import model_for, served
 class Dependencies:
     def __init__(self, settings: ScoringSettings) -> None:
         dynamodb = boto3.client("dynamodb")
-        events = BehaviourEventStore(dynamodb, settings.events_table)
-        tenants = TenantDirectory(settings, dynamodb)
-        ghl = None
-        if settings.ghl_api_token is not None:
-            ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
-        else:
-            logger.warning("GHL_API_TOKEN is not set: leads are scored but nothing is written")
-        self.service = ScoringService(
-            leads=LeadStore(dynamodb, settings.leads_table),
-            events=events,
-            stitcher=Stitcher(VisitorStore(dynamodb, settings.visitors_table), events),
-            outbox=OutboxStore(dynamodb, settings.outbox_table),
-            tenants=tenants,
-            scorers=scorer_for,
-            ghl=ghl,
-            workflows=WorkflowStarter(
-                JobQueue(boto3.client("sqs"), settings.workflow_queue_url), tenants
+        self._events = BehaviourEventStore(dynamodb, settings.events_table)
+        self._tenants = TenantDirectory(settings, dynamodb)
+        self._leads = LeadStore(dynamodb, settings.leads_table)
+        self._stitcher = Stitcher(VisitorStore(dynamodb, settings.visitors_table), self._events)
+        self._outbox = OutboxStore(dynamodb, settings.outbox_table)
+        self._workflows = (
+            WorkflowStarter(
+                JobQueue(boto3.client("sqs"), settings.workflow_queue_url), self._tenants
             )
             if settings.workflow_queue_url
-            else None,
+            else None
         )
+        self.ghl = GhlClients.from_settings(
+            settings, location_id=settings.ghl_location_id, metrics=metrics
+        )
+        if not self.ghl.configured:
+            logger.warning("no GHL credentials: leads are scored but nothing is written")
+        self._services: dict[str, ScoringService] = {}
+
+    def service(self, location_id: str) -> ScoringService:
+        """The location's scoring service (built once per container per location), writing
+        to GHL with the location's own client, or to nobody without credentials."""
+        ghl = self.ghl.for_location(location_id)
+        key = location_id if ghl is not None else ""
+        found = self._services.get(key)
+        if found is None:
+            found = ScoringService(
+                leads=self._leads,
+                events=self._events,
+                stitcher=self._stitcher,
+                outbox=self._outbox,
+                tenants=self._tenants,
+                scorers=scorer_for,
+                ghl=ghl,
+                workflows=self._workflows,
+            )
+            self._services[key] = found
+        return found
 
 
 @lru_cache(maxsize=64)
@@ -81,7 +100,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         # A body that is not a scoring job raises here: retried, then parked in the DLQ.
         job = ScoringJob.model_validate_json(record.body)
-        outcomes = deps().service.handle(job)
+        outcomes = deps().service(job.location_id).handle(job)
     except Exception as exc:
         logger.error(
             "scoring job failed; SQS will retry it, then park it in the DLQ",

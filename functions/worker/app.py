@@ -6,7 +6,8 @@ Each job runs in two idempotent steps keyed on the job id — ``track`` (lead st
 and ``converse`` (reply, write-back) — so a failed reply is retried without counting the
 message twice. After each job about a lead the worker asks the ScoringFunction to rescore it
 (its stream or its answers changed). The Anthropic SDK is imported only when a key is
-configured.
+configured. Each location's conversation runs with that location's GHL client
+(ghl_ai.credentials); a location without credentials is tracked, never answered.
 """
 
 from __future__ import annotations
@@ -29,13 +30,21 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore, OutboxStore
-from ghl_ai.adapters.ghl import GhlClient
+from ghl_ai.adapters.dynamo import (
+    BehaviourEventStore,
+    LeadStore,
+    MessageStore,
+    OutboxStore,
+    VisitorStore,
+    WebhookInbox,
+    WorkflowRunStore,
+)
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.config import WorkerSettings, worker_settings
 from ghl_ai.conversation.engine import ConversationEngine, Outcome
 from ghl_ai.conversation.model import Brain
 from ghl_ai.conversation.rules import RuleBrain
+from ghl_ai.credentials import GhlClients
 from ghl_ai.forms.processor import FormProcessor
 from ghl_ai.jobs import (
     Identity,
@@ -46,6 +55,7 @@ from ghl_ai.jobs import (
     ScoringJob,
     parse_job,
 )
+from ghl_ai.leads.erase import LeadEraser
 from ghl_ai.leads.events import lead_key, message_of
 from ghl_ai.leads.models import LeadKey
 from ghl_ai.leads.tracker import LeadTracker
@@ -69,14 +79,37 @@ def claude_brain(settings: WorkerSettings) -> Brain | None:
     )
 
 
+class Conversation:
+    """A location's conversation engine and form processor, with its own GHL client."""
+
+    def __init__(self, engine: ConversationEngine, forms: FormProcessor) -> None:
+        self.engine = engine
+        self.forms = forms
+
+
 class Dependencies:
     def __init__(self, settings: WorkerSettings) -> None:
         dynamodb = boto3.client("dynamodb")
         leads = LeadStore(dynamodb, settings.leads_table)
         messages = MessageStore(dynamodb, settings.messages_table)
         events = BehaviourEventStore(dynamodb, settings.events_table)
-        self.tracker = LeadTracker(leads, messages, events)
+        # ContactDelete erases the lead from every table that holds it (ghl_ai.leads.erase).
+        eraser = LeadEraser(
+            leads=leads,
+            messages=messages,
+            events=events,
+            outbox=OutboxStore(dynamodb, settings.outbox_table),
+            runs=WorkflowRunStore(dynamodb, settings.runs_table) if settings.runs_table else None,
+            webhooks=WebhookInbox(dynamodb, settings.webhooks_table)
+            if settings.webhooks_table
+            else None,
+            visitors=VisitorStore(dynamodb, settings.visitors_table)
+            if settings.visitors_table
+            else None,
+        )
+        self.tracker = LeadTracker(leads, messages, events, eraser)
         sqs = boto3.client("sqs")
+        self._leads, self._messages, self._events = leads, messages, events
         self.scoring = (
             JobQueue(sqs, settings.scoring_queue_url) if settings.scoring_queue_url else None
         )
@@ -89,24 +122,16 @@ class Dependencies:
             if settings.workflow_queue_url
             else None
         )
-        self.engine: ConversationEngine | None = None
-        self.forms: FormProcessor | None = None
-        if settings.ghl_api_token is not None:
-            ghl = GhlClient(settings.ghl_api_base_url, settings.ghl_api_token.get_secret_value())
-            self.engine = ConversationEngine(
-                leads=leads,
-                messages=messages,
-                outbox=OutboxStore(dynamodb, settings.outbox_table),
-                ghl=ghl,
-                tenants=self.tenants,
-                jobs=JobQueue(sqs, settings.jobs_queue_url),
-                matches=self.matches,
-                rules=RuleBrain(),
-                claude=claude_brain(settings),
-            )
-            self.forms = FormProcessor(ghl, leads, events)
-        else:
-            logger.warning("GHL_API_TOKEN is not set: leads are tracked but not answered")
+        self.ghl = GhlClients.from_settings(
+            settings, location_id=settings.ghl_location_id, metrics=metrics
+        )
+        self._outbox = OutboxStore(dynamodb, settings.outbox_table)
+        self._jobs = JobQueue(sqs, settings.jobs_queue_url)
+        self._rules = RuleBrain()
+        self._claude = claude_brain(settings)
+        self._conversations: dict[str, Conversation] = {}
+        if not self.ghl.configured:
+            logger.warning("no GHL credentials: leads are tracked but not answered")
         self.idempotency_config = IdempotencyConfig(
             event_key_jmespath="id",
             raise_on_no_idempotency_key=True,
@@ -134,6 +159,31 @@ class Dependencies:
 
         self.track = track
         self.converse = converse
+
+    def conversation(self, location_id: str) -> Conversation | None:
+        """The location's engine (built once per container), or None without credentials."""
+        found = self._conversations.get(location_id)
+        if found is not None:
+            return found
+        ghl = self.ghl.for_location(location_id)
+        if ghl is None:
+            return None
+        found = Conversation(
+            ConversationEngine(
+                leads=self._leads,
+                messages=self._messages,
+                outbox=self._outbox,
+                ghl=ghl,
+                tenants=self.tenants,
+                jobs=self._jobs,
+                matches=self.matches,
+                rules=self._rules,
+                claude=self._claude,
+            ),
+            FormProcessor(ghl, self._leads, self._events),
+        )
+        self._conversations[location_id] = found
+        return found
 
     def request_score(
         self, job_id: str, key: LeadKey, reason: str, visitor: str | None = None
@@ -210,14 +260,15 @@ class Dependencies:
         return outcome
 
     def _conversation(self, job: AnyJob) -> Outcome:
-        engine = self.engine
-        if engine is None:
+        location_id = job.event.location_id if isinstance(job, Job) else job.location_id
+        conversation = self.conversation(location_id)
+        if conversation is None:
             return Outcome("skipped", "no GHL token")
+        engine = conversation.engine
         if isinstance(job, OutreachJob):
             return self._start(engine, LeadKey(job.location_id, job.contact_id), job.reason)
         if isinstance(job, LyrioFormJob):
-            assert self.forms is not None
-            key, context = self.forms.handle(job)
+            key, context = conversation.forms.handle(job)
             self.request_score(job.id, key, "form", visitor=job.form.visitor_id)
             if not job.form.consent:
                 return Outcome("skipped", "no consent to text")

@@ -4,6 +4,7 @@ message). Domain code never reads ``os.environ``; handlers build these and pass 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Self
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,19 @@ GHL_PUBLIC_KEY_PEM = (
 
 GHL_API_BASE_URL = "https://services.leadconnectorhq.com"
 
+#: Secret settings a deployed function gets as the ARN of a Secrets Manager secret instead of
+#: the value (template.yaml keeps NoEcho parameters out of the environment): setting ← the
+#: setting naming its secret. A value in the environment itself (a local or single-location
+#: install) wins. GHL_API_TOKEN_SECRET_ARN is read by ghl_ai.credentials instead, per request.
+SECRET_ARN_SETTINGS = (
+    ("ghl_workflow_secret", "ghl_workflow_secret_arn"),
+    ("api_key", "api_key_secret_arn"),
+    ("lyrio_site_key", "lyrio_site_key_secret_arn"),
+    ("anthropic_api_key", "anthropic_api_key_secret_arn"),
+)
+#: How long a container keeps a secret it read (Powertools parameters cache).
+SECRETS_MAX_AGE_SECONDS = 300
+
 
 class ConfigurationError(RuntimeError):
     """The function's environment is incomplete or invalid."""
@@ -29,12 +43,79 @@ class _Settings(BaseSettings):
     @classmethod
     def load(cls) -> _Settings:
         try:
-            return cls()
+            settings = cls()
         except ValidationError as exc:
             fields = ", ".join(str(err["loc"][0]).upper() for err in exc.errors())
             raise ConfigurationError(
                 f"{cls.__name__}: missing or invalid environment variables: {fields}"
             ) from None
+        return settings.with_secrets()
+
+    def with_secrets(self) -> Self:
+        """These settings with each secret named by its ``*_ARN`` setting read from Secrets
+        Manager (through Powertools parameters, cached ``SECRETS_MAX_AGE_SECONDS``)."""
+        wanted = {
+            (name, arn_name): getattr(self, arn_name)
+            for name, arn_name in SECRET_ARN_SETTINGS
+            if name in type(self).model_fields
+            and getattr(self, name) is None
+            and getattr(self, arn_name, None)
+        }
+        if not wanted:
+            return self
+        import boto3  # deployed (and the local stack, which creates the template's secrets)
+        from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider
+
+        secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+        values = {}
+        for (name, arn_name), arn in wanted.items():
+            try:
+                value = secrets.get(arn, max_age=SECRETS_MAX_AGE_SECONDS)
+            except GetParameterError:
+                raise ConfigurationError(
+                    f"{type(self).__name__}: cannot read the secret named by {arn_name.upper()}"
+                ) from None
+            if isinstance(value, bytes):
+                value = value.decode()
+            if not isinstance(value, str) or not value:
+                raise ConfigurationError(
+                    f"{type(self).__name__}: the secret named by {arn_name.upper()} is empty"
+                )
+            values[name] = SecretStr(value)
+        return self.model_copy(update=values)
+
+
+class GhlCredentialSettings(_Settings):
+    """Where the GHL tokens of each location come from (ghl_ai.credentials): the environment's
+    token for the single location, and the Marketplace app's OAuth tokens, one secret per
+    location, ``{GHL_TOKEN_SECRET_PREFIX}/ghl/{locationId}``."""
+
+    ghl_api_base_url: str = GHL_API_BASE_URL
+    #: Single-location install: a Private Integration Token for GHL_LOCATION_ID (deployed: the
+    #: secret named by GHL_API_TOKEN_SECRET_ARN).
+    ghl_api_token: SecretStr | None = None
+    ghl_api_token_secret_arn: str | None = None
+    #: The Marketplace app (OAuth client): its id and secret, or a secret holding both as JSON
+    #: ``{"client_id", "client_secret"}``. Absent: no location uses OAuth tokens.
+    ghl_app_client_id: str | None = None
+    ghl_app_client_secret: SecretStr | None = None
+    ghl_app_secret_arn: str | None = None
+    #: The app's redirect URI (sent with a code exchange when set; GHL checks it).
+    ghl_app_redirect_uri: str | None = None
+    #: The first part of the name of each location's token secret (deployed: the stack name).
+    ghl_token_secret_prefix: str = Field(default="ghl-real-estate-ai", pattern=r"^[\w/+=.@-]+$")
+
+    @property
+    def has_app(self) -> bool:
+        return bool(
+            self.ghl_app_secret_arn or (self.ghl_app_client_id and self.ghl_app_client_secret)
+        )
+
+
+@lru_cache(maxsize=1)
+def ghl_credential_settings() -> GhlCredentialSettings:
+    """The install routes' and the CLI's view (the OAuth callback, ``tenants connect``)."""
+    return GhlCredentialSettings.load()  # type: ignore[return-value]
 
 
 class TenantSettings(_Settings):
@@ -46,6 +127,10 @@ class TenantSettings(_Settings):
     api_key: SecretStr | None = None
     #: Public key the agent's website (Lyrio) sends with form posts.
     lyrio_site_key: SecretStr | None = None
+    #: Deployed: the secrets holding the three values above (see SECRET_ARN_SETTINGS).
+    ghl_workflow_secret_arn: str | None = None
+    api_key_secret_arn: str | None = None
+    lyrio_site_key_secret_arn: str | None = None
     tenants_table: str | None = None
     # The location's persona and business rules (single-location install).
     agent_name: str = "your agent"
@@ -97,10 +182,18 @@ class IntakeSettings(TenantSettings):
     rate_limits_table: str
     #: The workflow runs table: a lead read lists the lead's live runs (absent: none listed).
     runs_table: str | None = None
-    #: Origins allowed to call the website routes from a browser (CORS): comma-separated, or *.
-    allowed_origins: str = "*"
     #: Lyrio form posts allowed per client (IP address) and location per hour.
     form_rate_limit_per_hour: int = Field(default=10, ge=1)
+    #: Abuse limits (fixed windows in the rate-limits table). Per location: form posts an
+    #: hour, behaviour-event batches, webhook deliveries and lead reads a minute.
+    location_form_rate_limit_per_hour: int = Field(default=500, ge=1)
+    location_events_rate_limit_per_minute: int = Field(default=3000, ge=1)
+    webhook_rate_limit_per_minute: int = Field(default=1200, ge=1)
+    read_rate_limit_per_minute: int = Field(default=300, ge=1)
+    #: Per client (IP address): behaviour-event batches a minute, and requests refused for bad
+    #: credentials an hour before the client is answered 429 without its credentials checked.
+    events_rate_limit_per_minute: int = Field(default=120, ge=1)
+    auth_failure_limit_per_hour: int = Field(default=30, ge=1)
     ghl_webhook_public_key: str = Field(default=GHL_PUBLIC_KEY_PEM)
     #: How long a delivery id is remembered. GHL retries for hours; keep it generous.
     dedupe_ttl_hours: int = Field(default=72, ge=1)
@@ -108,12 +201,17 @@ class IntakeSettings(TenantSettings):
     inbox_ttl_days: int = Field(default=30, ge=1)
 
 
-class WorkerSettings(TenantSettings):
+class WorkerSettings(TenantSettings, GhlCredentialSettings):
     leads_table: str
     messages_table: str
     events_table: str
     idempotency_table: str
     outbox_table: str
+    #: The other tables a ContactDelete erases the lead from (ghl_ai.leads.erase); the template
+    #: sets them all. Absent: the erasure skips that table and logs it.
+    webhooks_table: str | None = None
+    visitors_table: str | None = None
+    runs_table: str | None = None
     jobs_queue_url: str
     #: Where the worker asks for a lead to be rescored (after a message, a form, a GHL event).
     scoring_queue_url: str | None = None
@@ -123,26 +221,23 @@ class WorkerSettings(TenantSettings):
     #: Where the worker starts workflows (after the first text, on an appointment) and tells
     #: them a lead replied; absent: no workflows.
     workflow_queue_url: str | None = None
-    ghl_api_base_url: str = GHL_API_BASE_URL
-    ghl_api_token: SecretStr | None = None
-    #: Absent: the rule-based qualifier answers every lead.
+    #: Absent (and no ANTHROPIC_API_KEY_SECRET_ARN): the rule-based qualifier answers every lead.
     anthropic_api_key: SecretStr | None = None
+    anthropic_api_key_secret_arn: str | None = None
     anthropic_model: str = "claude-sonnet-5-5"
     anthropic_timeout_seconds: float = Field(default=8.0, gt=0)
 
 
-class ScoringSettings(TenantSettings):
+class ScoringSettings(TenantSettings, GhlCredentialSettings):
     leads_table: str
     events_table: str
     visitors_table: str
     outbox_table: str
     #: Where a hot score or a behaviour alert starts its workflow; absent: none.
     workflow_queue_url: str | None = None
-    ghl_api_base_url: str = GHL_API_BASE_URL
-    ghl_api_token: SecretStr | None = None
 
 
-class WorkflowSettings(TenantSettings):
+class WorkflowSettings(TenantSettings, GhlCredentialSettings):
     leads_table: str
     events_table: str
     messages_table: str
@@ -151,8 +246,6 @@ class WorkflowSettings(TenantSettings):
     workflow_queue_url: str
     #: Where a ``send_matches`` step asks for the lead's top matches to be texted.
     matches_queue_url: str | None = None
-    ghl_api_base_url: str = GHL_API_BASE_URL
-    ghl_api_token: SecretStr | None = None
     #: Waits run this many times faster (the local stack's LOCAL_TIME_SCALE; 1 deployed).
     workflow_time_scale: float = Field(default=1.0, gt=0)
 
@@ -162,7 +255,7 @@ def workflow_settings() -> WorkflowSettings:
     return WorkflowSettings.load()  # type: ignore[return-value]
 
 
-class RecommendationsSettings(TenantSettings):
+class RecommendationsSettings(TenantSettings, GhlCredentialSettings):
     leads_table: str
     events_table: str
     listings_table: str
@@ -170,8 +263,6 @@ class RecommendationsSettings(TenantSettings):
     outbox_table: str
     #: Where "send top matches" jobs wait (their held retries during quiet hours too).
     matches_queue_url: str
-    ghl_api_base_url: str = GHL_API_BASE_URL
-    ghl_api_token: SecretStr | None = None
     #: How long a container keeps a location's catalogue before reading it again.
     catalogue_ttl_seconds: int = Field(default=300, ge=0)
 
@@ -192,12 +283,10 @@ def churn_sweep_settings() -> ChurnSweepSettings:
     return ChurnSweepSettings.load()  # type: ignore[return-value]
 
 
-class ChurnSettings(ChurnSweepSettings):
+class ChurnSettings(ChurnSweepSettings, GhlCredentialSettings):
     events_table: str
     #: Where a lead whose churn risk rose starts its re-engagement play; absent: none.
     workflow_queue_url: str | None = None
-    ghl_api_base_url: str = GHL_API_BASE_URL
-    ghl_api_token: SecretStr | None = None
 
 
 @lru_cache(maxsize=1)

@@ -162,6 +162,14 @@ class TenantDirectory:
     def api_key_matches(self, location_id: str, presented: str | None) -> bool:
         return self._matches(location_id, "apiKeySha256", presented)
 
+    def location_for_workflow_secret(self, presented: str | None) -> str | None:
+        """The location a workflow secret belongs to (workflow deliveries), or None."""
+        return self._location_for("workflowSecretSha256", "byWorkflowSecret", presented)
+
+    def serves(self, location_id: str) -> bool:
+        """Whether this install serves the location: the environment's one, or a tenants item."""
+        return self._tenant(location_id) is not None
+
     def location_for_api_key(self, presented: str | None) -> str | None:
         """The location an API key belongs to (read routes), or None."""
         return self._location_for("apiKeySha256", "byApiKey", presented)

@@ -153,7 +153,8 @@ class Api:
 
 
 def serve_api(stack: Stack, intake: RecordingIntake) -> Iterator[Api]:
-    gateway = ApiGateway(intake).start()
+    # The page is served from another loopback origin: the gateway's CORS must allow it.
+    gateway = ApiGateway(intake, parameters={"LyrioAllowedOrigins": "*"}).start()
     try:
         yield Api(gateway.url, intake, stack)
     finally:

@@ -102,7 +102,11 @@ def test_a_buyer_is_qualified_by_the_rule_based_path(
     assert replies[5].endswith("Are you pre-approved for a mortgage yet, or paying cash?")
     assert replies[6].endswith("How many bedrooms do you need, and any must-haves?")
     assert replies[7].endswith("Are you after a single-family home, a condo or a townhouse?")
-    assert "that's everything I need" in replies[8]
+    # One acknowledgement, then the wrap-up (not "Good to know. Thank you, that's ...").
+    assert replies[8] == (
+        "Good to know. That's everything I need for now. Jorge will reach out shortly to set up "
+        "a time to talk."
+    )
     assert replies[9].startswith("Anytime! Jorge will be in touch")
     assert replies[10] == "Of course. I'll have Jorge give you a call shortly."
     assert all(len(r) <= 320 for r in [first, *replies])
@@ -265,7 +269,11 @@ def test_a_seller_is_qualified_by_the_rule_based_path(
     assert replies[4].endswith("move-in ready, or needing some work?")
     assert replies[5].startswith("I'm an AI assistant")
     assert replies[6].endswith("Do you have a price in mind for it?")
-    assert "that's everything I need" in replies[7]
+    # The seller's price acknowledged as its price, then the wrap-up without a second thanks.
+    assert replies[7] == (
+        "Got it, $550,000 for your home. That's everything I need for now. Jorge will reach out "
+        "shortly to set up a time to talk."
+    )
     assert replies[8].startswith("Anytime!") and replies[9].startswith("Anytime!")
     assert replies[10] == "Of course. I'll have Jorge give you a call shortly."
     assert_seller_in_ghl(c, ghl, stack)
@@ -318,3 +326,47 @@ def test_a_seller_is_qualified_by_claude(
         # Later calls read the cached system prompt.
         assert claude.calls[0].json["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert_seller_in_ghl(c, ghl, stack)
+
+
+# -- a seller's price is not a budget ----------------------------------------------------------
+
+
+def test_a_sellers_hoped_for_price_is_its_price_expectation_not_a_budget(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, ghl)
+    c = seller(stack, ghl)
+    one_reply(c, "Hi, thinking about selling my house")
+    one_reply(c, "1234 Oak Street, Round Rock")
+    one_reply(c, "we're relocating for work")
+    # Asked about the timeline, the seller also says what it hopes to sell for.
+    reply = one_reply(c, "in about 3 months, hoping for 600k")
+    assert reply == (
+        "Got it, $600,000 for your home. How would you describe the home's condition: "
+        "move-in ready, or needing some work?"
+    )
+    done = one_reply(c, "it's in good shape")
+    assert done.startswith("Understood. That's everything I need for now.")
+    fields = c.custom_fields()
+    assert fields["Price Expectation"] == 600000
+    assert "Budget" not in fields
+    answers = lead_api(stack, c.contact_id)["answers"]
+    assert answers["price"]["value"] == 600000
+    assert "budget" not in answers
+    assert "Price: $600,000" in ghl.notes[0]["body"] and "Budget" not in ghl.notes[0]["body"]
+
+
+def test_a_lead_who_sells_and_buys_gets_a_price_and_a_budget(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, ghl)
+    c = seller(stack, ghl)
+    one_reply(c, "We need to sell our place and buy something bigger")
+    one_reply(c, "4100 Cherrywood Lane, Round Rock")
+    one_reply(c, "our family is growing")
+    assert one_reply(c, "hoping for 650k").startswith("Got it, $650,000 for your home.")
+    one_reply(c, "we can spend up to 800k on the next one")
+    fields = c.custom_fields()
+    assert fields["Buy/Sell Intent"] == "Buy and sell"
+    assert fields["Price Expectation"] == 650000
+    assert fields["Budget"] == 800000

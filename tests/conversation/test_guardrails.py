@@ -9,17 +9,20 @@ from datetime import UTC, datetime
 import pytest
 
 from ghl_ai import config
-from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, from_item
+from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.conversation.engine import OPT_IN_REPLY, ConversationEngine
+from ghl_ai.conversation.model import Answer, Decision, Extraction, Persona, Turn
 from ghl_ai.conversation.rules import RuleBrain
 from ghl_ai.leads.models import LeadKey
 from ghl_ai.tenants import TenantDirectory
-from local.anthropic_standin import AnthropicStandIn, delay, status
+from local import devkeys
+from local.anthropic_standin import AnthropicStandIn, delay, status, tool
+from local.apigw import http_event
 from local.ghl_standin import GhlStandIn, Scripted
 from tests.conftest import LOCATION_ID, Stack
-from tests.conversation.driver import configure, new_lead
+from tests.conversation.driver import Conversation, configure, new_lead
 
 TIMELINE_QUESTION = "When are you hoping to make a move?"
 
@@ -169,27 +172,10 @@ def test_a_job_redelivered_after_its_idempotency_record_is_gone_still_replies_on
     stack: Stack, rules: GhlStandIn
 ) -> None:
     c = new_lead(stack, rules)
-    assert len(c.lead_says("Hi, I want to buy a house", message_id="in-redeliver")) == 1
-    # SQS delivers the same job again after the idempotency records expired: the outbox,
-    # keyed by the inbound message, still stops a second SMS.
-    job = next(
-        from_item(i)
-        for i in stack.dynamodb.scan(TableName=stack.resources.tables["WebhooksTable"])["Items"]
-        if "in-redeliver" in i["dedupeKey"]["S"]
-    )
-    table = stack.resources.tables["IdempotencyTable"]
-    for item in stack.dynamodb.scan(TableName=table)["Items"]:
-        stack.dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
-    body = {
-        "id": job["dedupeKey"],
-        "kind": "ghl_event",
-        "received_at": "2026-11-23T15:00:00Z",
-        "event": {"type": "InboundMessage", "payload": json.loads(job["payload"])},
-    }
-    stack.sqs.send_message(
-        QueueUrl=stack.resources.queue_urls["JobsQueue"], MessageBody=json.dumps(body)
-    )
-    assert c.run() == []
+    # The outbox, keyed by the inbound message, still stops a second SMS.
+    first, again = said_then_redelivered(c, "Hi, I want to buy a house")
+    assert len(first) == 1 and again == []
+    assert stack.queue_depth("JobsDLQ") == 0  # the redelivered job was processed, not parked
 
 
 def test_claude_failing_with_500s_gets_exactly_one_rule_based_reply(
@@ -278,3 +264,195 @@ def test_a_500_on_sending_is_not_resent_because_ghl_may_have_sent_it(
     assert stack.queue_depth("JobsQueue") == 0 and stack.queue_depth("JobsDLQ") == 0
     (claim,) = [o for o in stack.scan("OutboxTable") if o["id"].startswith("reply:")]
     assert claim["status"] == "uncertain"
+
+
+# -- the first message says who is writing -----------------------------------------------------
+
+INTRO = "Hi, this is Jorge with Sunbelt Realty."
+STOP_NOTICE = "Reply STOP to opt out."
+
+
+def assert_introduces(first: str) -> None:
+    """The first text to a lead names the agent and the brokerage and how to opt out."""
+    assert "Jorge" in first and "Sunbelt Realty" in first, first
+    assert first.endswith(STOP_NOTICE), first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi Jorge, can you have Jorge call me about selling?",
+        "Hey, can I talk to Jorge?",
+        "Jorge! Selling 12 Oak St, relocating in 2 months, move-in ready, want 500k for it",
+    ],
+)
+def test_a_first_reply_introduces_the_agent_even_when_the_lead_names_him(
+    stack: Stack, rules: GhlStandIn, text: str
+) -> None:
+    c = new_lead(stack, rules)
+    (first,) = c.lead_says(text)
+    assert first.startswith(INTRO), first
+    assert_introduces(first)
+
+
+def test_the_engine_introduces_the_agent_when_it_replaces_the_brains_reply(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One vague answer is enough to hand the lead over: the engine's own hand-off reply is the
+    # first text this lead gets, and still says who is writing.
+    configure(monkeypatch, ghl, MAX_VAGUE_ANSWERS="1")
+    c = new_lead(stack, ghl)
+    (first,) = c.lead_says("idk")
+    assert first == f"{INTRO} Of course. I'll have Jorge give you a call shortly. {STOP_NOTICE}"
+
+
+def test_a_claude_first_reply_that_only_names_the_agent_gets_the_introduction(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AnthropicStandIn() as claude:
+        configure(monkeypatch, ghl, claude)
+        claude.script(
+            tool(
+                {
+                    "reply": "Of course, Jorge will call you shortly!",
+                    "intent": None,
+                    "intent_confidence": 0.0,
+                    "answers": {},
+                    "handoff_requested": True,
+                    "asked_if_bot": False,
+                    "vague": False,
+                    "asked_field": None,
+                }
+            )
+        )
+        c = new_lead(stack, ghl)
+        (first,) = c.lead_says("can Jorge call me?")
+    assert first == f"{INTRO} Of course, Jorge will call you shortly! {STOP_NOTICE}"
+
+
+class SilentBrain:
+    """A brain that never introduces anyone: the engine must."""
+
+    def decide(self, turn: Turn) -> Decision:
+        return Decision(TIMELINE_QUESTION, Extraction(), asked=None, source="rules")
+
+
+def test_the_engine_guarantees_the_introduction_whichever_brain_answers(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    c = new_lead(stack, rules)
+    key = LeadKey(LOCATION_ID, c.contact_id)
+    settings = config.worker_settings()
+    tables = stack.resources.tables
+    engine = ConversationEngine(
+        leads=LeadStore(stack.dynamodb, tables["LeadsTable"]),
+        messages=MessageStore(stack.dynamodb, tables["MessagesTable"]),
+        outbox=OutboxStore(stack.dynamodb, tables["OutboxTable"]),
+        ghl=GhlClient(rules.base_url, "pit-test-token"),
+        tenants=TenantDirectory(settings, stack.dynamodb),
+        jobs=JobQueue(stack.sqs, stack.resources.queue_urls["JobsQueue"]),
+        rules=SilentBrain(),
+    )
+    assert engine.start(key, "contact_created").action == "replied"
+    (first,) = c.new_sms()
+    assert first == f"{INTRO} {TIMELINE_QUESTION} {STOP_NOTICE}"
+
+
+def test_an_opt_in_that_is_our_first_text_introduces_the_agent(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    c = new_lead(stack, rules)
+    assert c.lead_says("STOP") == []
+    (first,) = c.lead_says("START")
+    assert first == f"{INTRO} You're opted back in. {STOP_NOTICE}"
+    # Introduced once: the next reply does not repeat it.
+    (reply,) = c.lead_says("I want to buy a house")
+    assert reply.endswith(TIMELINE_QUESTION)
+    assert "Sunbelt Realty" not in reply and STOP_NOTICE not in reply
+
+
+# -- every message we send is in the lead's history, once --------------------------------------
+
+
+def history(stack: Stack, contact_id: str, direction: str) -> list[str]:
+    """The bodies of the lead's stored messages in one direction, oldest first."""
+    rows = sorted(
+        (
+            m
+            for m in stack.scan("MessagesTable")
+            if m["contactId"] == contact_id and m["direction"] == direction
+        ),
+        key=lambda m: str(m["sk"]),
+    )
+    return [str(m["body"]) for m in rows]
+
+
+def lead_api_messages(stack: Stack, contact_id: str) -> list[dict[str, object]]:
+    headers = {"authorization": f"Bearer {devkeys.API_KEY}"}
+    response = stack.invoke_intake(http_event("GET", f"/leads/{contact_id}", b"", headers))
+    assert response.status == 200, response.json
+    messages: list[dict[str, object]] = response.json["lastMessages"]
+    return messages
+
+
+def said_then_redelivered(c: Conversation, text: str) -> tuple[list[str], list[str]]:
+    """The lead texts us; once that is answered SQS delivers the very same job again, after its
+    idempotency records expired. Returns the SMS sent each time."""
+    payload = c.inbound_payload(text)
+    assert c.deliver(payload).status == 200
+    url = c.stack.resources.queue_urls["JobsQueue"]
+    # The queue's visibility timeout is 0 in tests: looking at the job leaves it queued.
+    (job,) = c.stack.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    first = c.run()
+    table = c.stack.resources.tables["IdempotencyTable"]
+    for item in c.stack.dynamodb.scan(TableName=table)["Items"]:
+        c.stack.dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    c.stack.sqs.send_message(QueueUrl=url, MessageBody=job["Body"])
+    return first, c.run()
+
+
+def test_the_opt_in_confirmation_is_in_the_leads_history_once(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    c = new_lead(stack, rules)
+    (hello,) = c.lead_says("Hi, I want to buy a house")
+    assert c.lead_says("STOP") == []
+    assert said_then_redelivered(c, "START") == ([OPT_IN_REPLY], [])  # not texted twice
+    assert history(stack, c.contact_id, "outbound") == [hello, OPT_IN_REPLY]
+    assert history(stack, c.contact_id, "inbound") == ["Hi, I want to buy a house", "STOP", "START"]
+    last = lead_api_messages(stack, c.contact_id)[-1]
+    assert (last["direction"], last["channel"], last["body"]) == ("outbound", "SMS", OPT_IN_REPLY)
+    assert c.lead()["lastOutboundAt"]
+
+
+def test_a_redelivered_reply_is_in_the_leads_history_once(stack: Stack, rules: GhlStandIn) -> None:
+    c = new_lead(stack, rules)
+    ([reply], again) = said_then_redelivered(c, "Hi, I want to buy a house")
+    assert again == []
+    assert history(stack, c.contact_id, "outbound") == [reply]
+
+
+def test_asked_if_it_is_a_bot_after_qualifying_the_lead_still_gets_the_truth() -> None:
+    persona = Persona(agent_name="Jorge", brokerage="Sunbelt Realty")
+    answers = {
+        name: Answer(value=value, confidence=0.9)
+        for name, value in {
+            "timeline": 60,
+            "area": "Westlake",
+            "budget": {"min": None, "max": 450000},
+            "pre_approval": "yes",
+            "bedrooms": 3,
+            "property_type": "single_family",
+        }.items()
+    }
+    turn = Turn(
+        persona=persona,
+        now=datetime(2026, 11, 23, 15, tzinfo=UTC),
+        intent="buy",
+        answers=dict(answers),
+        last_asked=None,
+        missing=[],
+        inbound="wait, are you a bot?",
+    )
+    reply = RuleBrain().decide(turn).reply
+    assert reply.startswith("I'm an AI assistant helping Jorge with Sunbelt Realty.")

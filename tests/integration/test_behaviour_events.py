@@ -94,7 +94,6 @@ def test_unknown_types_are_stored_not_refused(stack: Stack) -> None:
         ({"dwellSeconds": 100000}, "dwellSeconds", "less than or equal"),
         ({"data": [1, 2]}, "data", "dictionary"),
         ({"data": {"blob": "x" * 5000}}, "data", "4096 bytes"),
-        ({"data": {"n": 10**40 + 1}}, "data", "38 significant digits"),
         ({"data": {"": 1}}, "data", "empty keys"),
         (
             {"data": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}},
@@ -121,14 +120,17 @@ def test_each_bad_field_is_named_by_index_and_the_good_events_are_kept(
     assert len(events_of(stack, LOCATION_ID, "visitor:v-abc123")) == 2
 
 
-def test_text_that_is_not_utf_8_is_refused_not_stored_broken(stack: Stack) -> None:
-    raw = ('{"events": [' + json.dumps(event())[:-1] + ', "data": {"name": "\\ud800"}}]}').encode()
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(stack: Stack) -> None:
+    """A broken emoji (a lone UTF-16 surrogate) cannot be stored as is; it is replaced."""
+    raw = (
+        '{"events": [' + json.dumps(event())[:-1] + ', "data": {"name": "a\\ud800b"}}]}'
+    ).encode()
 
     response = stack.post_events(raw)
 
-    assert response.status == 422, response.json
-    assert response.json["problems"][0]["field"] == "data"
-    assert "UTF-8" in response.json["problems"][0]["message"]
+    assert response.status == 202, response.json
+    [stored] = stack.scan("EventsTable")
+    assert stored["data"]["name"] == "a\ufffdb"
 
 
 def test_problems_never_quote_what_was_sent(stack: Stack) -> None:
@@ -221,24 +223,6 @@ def test_other_content_types_are_a_415(stack: Stack) -> None:
     assert response.status == 415
 
 
-def test_cors_lets_the_website_read_the_answer(stack: Stack) -> None:
-    origin = {"origin": "https://lyrio.example.com"}
-    raw = json.dumps({"events": [event()]}).encode()
-    headers = {"content-type": "application/json", "x-site-key": "local-dev-lyrio-site-key"}
-
-    from functions.intake import app as intake_app
-
-    post = intake_app.handler(
-        http_event("POST", "/events", raw, {**headers, **origin}), LambdaContext("x")
-    )
-    preflight = intake_app.handler(http_event("OPTIONS", "/events", None, origin), LambdaContext())
-
-    assert post["statusCode"] == 202
-    assert post["headers"]["access-control-allow-origin"] == "*"
-    assert preflight["statusCode"] == 204
-    assert "x-site-key" in preflight["headers"]["access-control-allow-headers"]
-
-
 def test_the_tracking_script_is_served_cacheable(stack: Stack) -> None:
     from functions.intake import app as intake_app
 
@@ -286,4 +270,4 @@ def test_json_nested_thousands_deep_is_a_400_not_a_crash(stack: Stack) -> None:
     response = stack.post_events(b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}")
 
     assert response.status == 400
-    assert response.json == {"error": "request body is nested too deeply"}
+    assert response.json == {"error": "body nests deeper than 32 levels"}

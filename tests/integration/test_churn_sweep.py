@@ -28,7 +28,7 @@ from ghl_ai.leads.models import BehaviourEvent, LeadChanges, LeadKey
 from ghl_ai_cli.main import app
 from local.ghl_standin import GhlStandIn
 from local.sqs_runner import QueueConsumer
-from tests.conftest import LOCATION_ID, TEMPLATE, Stack
+from tests.conftest import FIXTURE_LOCATIONS, LOCATION_ID, TEMPLATE, Stack
 from tests.conversation.driver import configure
 from tests.integration.test_scoring import fields, iso, read_lead
 
@@ -313,7 +313,9 @@ def test_each_location_is_swept_on_its_own_and_the_cli_sweeps_one(
 
     # The schedule sweeps every location (the environment's and the tenants table's).
     report = stack.run_churn_sweep()
-    assert (report["locations"], report["leads"], report["already_scored"]) == (2, 5, 3)
+    # Every location served: ours, the second, and those of GHL's example payloads (no leads).
+    served = len(FIXTURE_LOCATIONS | {LOCATION_ID, LOCATION_TWO})
+    assert (report["locations"], report["leads"], report["already_scored"]) == (served, 5, 3)
     assert report["chunks"] == 3  # the first location's pages [2, 2, 1]; none of the second's
     stack.run_churn_scoring()
     for location, contacts in ((LOCATION_ID, ours), (LOCATION_TWO, theirs)):
@@ -323,7 +325,7 @@ def test_each_location_is_swept_on_its_own_and_the_cli_sweeps_one(
     assert stack.lead(LOCATION_ID, ours[0])["churn"]["tier"] == "low"
 
     again = json.loads(runner.invoke(app, ["churn", "sweep", "--json"]).stdout)
-    assert (again["locations"], again["queued"], again["already_scored"]) == (2, 0, 8)
+    assert (again["locations"], again["queued"], again["already_scored"]) == (served, 0, 8)
 
 
 # -- once a day --------------------------------------------------------------------------------

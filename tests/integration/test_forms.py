@@ -293,7 +293,8 @@ def test_a_missing_or_wrong_site_key_is_rejected(stack: Stack, site_key: str | N
     assert reply.status == 401
     assert reply.json == {"error": "invalid site key"}
     assert stack.queue_depth() == 0
-    assert stack.scan("RateLimitsTable") == []
+    # Only the client's refused-credentials counter: no form was counted for any location.
+    assert [i["bucket"].split("#")[0] for i in stack.scan("RateLimitsTable")] == ["authfail"]
 
 
 def test_a_site_key_in_the_body_must_also_be_right(stack: Stack) -> None:
@@ -315,12 +316,20 @@ def test_an_unsupported_content_type_is_415(stack: Stack, content_type: str) -> 
     assert stack.queue_depth() == 0
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"email": "a@example.com"'])
-def test_malformed_json_is_400(stack: Stack, raw: bytes) -> None:
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"{not json", "not valid JSON: Expecting property name"),
+        (b"", "empty"),
+        (b'{"email": "a@example.com"', "not valid JSON: Expecting ',' delimiter"),
+    ],
+)
+def test_malformed_json_is_400(stack: Stack, raw: bytes, problem: str) -> None:
     reply = post_form(raw)
 
     assert reply.status == 400
-    assert reply.json == {"error": "body is not valid JSON"}
+    assert problem in reply.json["error"]
+    assert "a@example.com" not in reply.text
     assert stack.queue_depth() == 0
 
 
@@ -371,8 +380,14 @@ def test_the_rate_limit_counts_per_location(stack: Stack) -> None:
 def test_the_counter_stores_no_ip_and_expires(stack: Stack) -> None:
     post_form(FORM, ip="192.0.2.55")
 
-    [item] = stack.scan("RateLimitsTable")
     window = int(NOW // 3600) * 3600
+    # The location's own hourly counter, and the client's.
+    location, client = ([], [])  # type: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    for counter in stack.scan("RateLimitsTable"):
+        is_location = re.fullmatch(rf"form#{LOCATION_ID}#\d+", counter["bucket"])
+        (location if is_location else client).append(counter)
+    assert [c["hits"] for c in location] == [1]
+    [item] = client
     assert re.fullmatch(rf"form#{LOCATION_ID}#[0-9a-f]{{16}}#{window}", item["bucket"])
     assert "192.0.2.55" not in json.dumps(item)
     assert item["hits"] == 1

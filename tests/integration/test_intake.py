@@ -141,31 +141,46 @@ def assert_nothing_stored(stack: Stack) -> None:
     assert stack.queue_depth() == 0
 
 
-def test_malformed_json_is_400_naming_the_position(stack: Stack) -> None:
+def assert_refused(stack: Stack, response: Response, reason: str) -> list[str]:
+    """A signed delivery that can never be processed: answered 2xx (GHL retries anything else,
+    twelve times), recorded as refused without its content, nothing queued. Its problems."""
+    assert response.status == 200, response.json
+    assert (response.json["status"], response.json["reason"]) == ("refused", reason)
+    assert_nothing_leaks(response)
+    [record] = stack.scan("WebhooksTable")
+    assert record["status"] == "refused" and record["dedupeKey"] == response.json["id"]
+    assert json.loads(record["payload"]) == {
+        "reason": reason,
+        "problems": response.json.get("problems", []),
+    }
+    assert stack.scan("EventsTable") == []
+    assert stack.queue_depth() == 0
+    return list(response.json.get("problems", []))
+
+
+def test_malformed_json_is_refused_naming_the_position(stack: Stack) -> None:
     raw = b'{"type": "InboundMessage", "from": "+15551234567",, }'
     response = stack.post_webhook(raw)
-    assert response.status == 400
-    message = response.json["error"]
+    [message] = assert_refused(stack, response, "unreadable body")
     assert "not valid JSON" in message
     assert f"line 1 column {raw.index(b',,') + 2}" in message
-    assert_nothing_leaks(response)
-    assert "InboundMessage" not in message  # the body is not echoed
+    assert "InboundMessage" not in json.dumps(response.json)  # the body is not echoed
+
+
+def test_an_empty_body_is_refused(stack: Stack) -> None:
+    [message] = assert_refused(stack, stack.post_webhook(b""), "unreadable body")
+    assert "empty" in message
+
+
+def test_an_unsigned_malformed_body_is_401_and_not_recorded(stack: Stack) -> None:
+    response = stack.post_webhook(b"{not json", signature=None)
+    assert response.status == 401
     assert_nothing_stored(stack)
 
 
-def test_an_empty_body_is_400(stack: Stack) -> None:
-    response = stack.post_webhook(b"")
-    assert response.status == 400
-    assert "empty" in response.json["error"]
-    assert_nothing_stored(stack)
-
-
-def test_a_json_array_is_422(stack: Stack) -> None:
+def test_a_json_array_is_refused(stack: Stack) -> None:
     response = stack.post_webhook(json.dumps([fixture_json("inbound_sms.json")]).encode())
-    assert response.status == 422
-    assert response.json["details"] == ["body: expected a JSON object"]
-    assert_nothing_leaks(response)
-    assert_nothing_stored(stack)
+    assert assert_refused(stack, response, "invalid payload") == ["body: expected a JSON object"]
 
 
 @pytest.mark.parametrize(
@@ -178,22 +193,18 @@ def test_a_json_array_is_422(stack: Stack) -> None:
     ],
     ids=["no-contactId", "no-type", "bad-direction", "no-locationId"],
 )
-def test_an_invalid_inbound_message_is_422_naming_the_field(
+def test_an_invalid_inbound_message_is_refused_naming_the_field(
     stack: Stack, changes: dict[str, str | None], field: str
 ) -> None:
     response = stack.post_webhook(with_changes("inbound_sms.json", **changes))
-    assert response.status == 422
-    assert response.json["error"] == "invalid payload"
-    assert [detail.split(":")[0] for detail in response.json["details"]] == [field]
-    assert_nothing_leaks(response)
-    assert_nothing_stored(stack)
+    problems = assert_refused(stack, response, "invalid payload")
+    assert [problem.split(":")[0] for problem in problems] == [field]
 
 
-def test_a_workflow_body_that_is_not_json_is_400(stack: Stack) -> None:
+def test_a_workflow_body_that_is_not_json_is_refused(stack: Stack) -> None:
     response = stack.post_workflow(b"contact_id=abc&phone=%2B15551234567")
-    assert response.status == 400
-    assert_nothing_leaks(response)
-    assert_nothing_stored(stack)
+    [message] = assert_refused(stack, response, "unreadable body")
+    assert "not valid JSON" in message
 
 
 # --- deduplication -------------------------------------------------------------------------

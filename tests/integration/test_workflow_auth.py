@@ -61,9 +61,13 @@ def test_the_right_secret_cannot_speak_for_another_location(stack: Stack) -> Non
     assert stack.scan("LeadsTable") == []
 
 
-def test_a_payload_without_a_location_is_rejected(stack: Stack) -> None:
+def test_a_payload_without_a_location_is_refused_naming_it(stack: Stack) -> None:
+    """The secret names the location; a body that does not is refused, not queued."""
     anonymous = {k: v for k, v in PAYLOAD.items() if k != "location"}
-    assert_unauthorized(stack, stack.post_workflow(anonymous), devkeys.WORKFLOW_SECRET)
+    response = stack.post_workflow(anonymous)
+    assert (response.status, response.json["status"]) == (200, "refused")
+    assert [p.split(":")[0] for p in response.json["problems"]] == ["location"]
+    assert stack.queue_depth() == 0
 
 
 def test_a_location_in_the_tenants_table_uses_its_own_secret(stack: Stack) -> None:

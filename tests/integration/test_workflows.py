@@ -541,7 +541,6 @@ def test_ghl_events_start_their_workflows_through_the_worker(
         "id": contact,
         "tags": ["long-term nurture"],
         "webhookId": str(uuid.uuid4()),
-        "timestamp": START.isoformat(),
     }
     booked = {
         "type": "AppointmentCreate",

@@ -350,6 +350,28 @@ def test_first_contact_reply_that_introduces_itself_is_kept(
     assert decision.reply.count("STOP") == 1
 
 
+def test_first_contact_reply_that_only_names_the_agent_gets_the_introduction(
+    api: AnthropicStandIn, brain: ClaudeBrain
+) -> None:
+    # "Jorge will call you" names the agent but says neither who writes nor for which brokerage.
+    api.script(tool_input(reply="Of course! Jorge will call you shortly.", handoff_requested=True))
+    decision = brain.decide(make_turn(first_contact=True, inbound="can Jorge call me?"))
+    assert decision.reply == (
+        "Hi, this is Jorge with Sunbelt Realty. Of course! Jorge will call you shortly. "
+        "Reply STOP to opt out."
+    )
+
+
+def test_the_prompt_tells_a_sellers_price_from_a_buyers_budget(
+    api: AnthropicStandIn, brain: ClaudeBrain
+) -> None:
+    api.script(tool_input())
+    brain.decide(make_turn(intent="sell"))
+    prompt = api.calls[0].system[0]["text"]
+    assert "what a buyer can spend" in prompt
+    assert '"hoping for 600k"' in prompt and "never a budget" in prompt
+
+
 def test_first_contact_long_reply_still_fits(api: AnthropicStandIn, brain: ClaudeBrain) -> None:
     api.script(tool_input(reply="Welcome aboard, happy to help. " * 15 + "When do you move?"))
     reply = brain.decide(make_turn(first_contact=True)).reply

@@ -6,6 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ghl_ai.conversation.compliance import is_opt_in, is_opt_out, next_allowed, zone
+from ghl_ai.conversation.model import Persona
+from ghl_ai.conversation.sms import OPT_OUT_NOTICE, with_intro
+
+PERSONA = Persona(agent_name="Jorge", brokerage="Sunbelt Realty", market_area="Austin")
 
 
 @pytest.mark.parametrize(
@@ -77,3 +81,50 @@ def test_the_window_follows_daylight_saving_time() -> None:
 def test_an_unknown_time_zone_falls_back_to_the_locations() -> None:
     assert zone("Mars/Olympus_Mons", "America/Chicago") == CHICAGO
     assert zone(None, "America/Denver") == ZoneInfo("America/Denver")
+
+
+# -- the first message identifies the sender ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Of course. I'll have Jorge give you a call shortly.",
+        "Jorge will reach out shortly to set up a time to talk.",
+        "Jorge asked me to follow up. When are you hoping to move?",
+        "Sunbelt Realty is happy to help. When are you hoping to move?",
+    ],
+)
+def test_naming_the_agent_or_the_brokerage_alone_is_not_an_introduction(reply: str) -> None:
+    out = with_intro(reply, PERSONA)
+    assert out.startswith("Hi, this is Jorge with Sunbelt Realty. ")
+    assert out.endswith(OPT_OUT_NOTICE)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'm an AI assistant helping Jorge with Sunbelt Realty. He can call you anytime.",
+        "Hi Sam, this is Jorge's assistant at Sunbelt Realty. When are you hoping to move?",
+    ],
+)
+def test_a_reply_naming_the_agent_and_the_brokerage_needs_no_second_introduction(
+    reply: str,
+) -> None:
+    assert with_intro(reply, PERSONA) == f"{reply} {OPT_OUT_NOTICE}"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Of course. I'll have Jorge give you a call shortly.",
+        "Hi Sam, thanks for reaching out! When are you hoping to move?",
+        "You're opted back in. Reply STOP at any time to opt out.",
+        "Welcome aboard, happy to help. " * 15 + "When do you move?",
+    ],
+)
+def test_introducing_twice_changes_nothing(reply: str) -> None:
+    # The brains introduce a first message and the engine makes sure of it: both may run.
+    once = with_intro(reply, PERSONA)
+    assert with_intro(once, PERSONA) == once
+    assert once.count("STOP") == 1

@@ -12,7 +12,7 @@ import pytest
 
 from bench.extraction import evaluate
 from ghl_ai.conversation.extract import extract
-from ghl_ai.conversation.model import FIELD_NAMES, Extraction, FieldName
+from ghl_ai.conversation.model import FIELD_NAMES, Extraction, FieldName, Intent
 
 TODAY = date(2026, 11, 23)
 AREAS = ("Westlake", "Round Rock", "Cedar Park", "Pflugerville", "Hyde Park", "Austin", "Kyle")
@@ -313,6 +313,73 @@ def test_a_sale_price_and_a_purchase_budget_in_one_message() -> None:
     assert result.answers["price"].value == 600000
     assert result.answers["budget"].value == {"min": None, "max": 800000}
     assert result.intent == "both"
+
+
+# A seller's hoped-for sale price is its price expectation, whatever we asked last: the lead's
+# intent known from earlier messages (``lead_intent``) tells a seller from a buyer.
+SELLER_HOPES = [
+    ("hoping for 600k", 600000),
+    ("want to get 600k", 600000),
+    ("looking to list around 650", 650000),
+    ("would like at least $700,000 for it", 700000),
+    ("need to net 500k", 500000),
+    ("we'd like around 650k", 650000),
+    ("honestly I want 600k", 600000),
+    ("ideally we walk away with 480k", 480000),
+    ("in about 3 months, hoping for 600k", 600000),
+    ("It's in good shape, hoping for 600k", 600000),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SELLER_HOPES)
+@pytest.mark.parametrize("lead_intent", ["sell", "both"])
+@pytest.mark.parametrize("expecting", [None, "address", "motivation", "timeline", "condition"])
+def test_a_sellers_hoped_for_amount_is_the_price_not_a_budget(
+    text: str, expected: int, lead_intent: Intent, expecting: FieldName | None
+) -> None:
+    result = extract(text, today=TODAY, expecting=expecting, areas=AREAS, lead_intent=lead_intent)
+    assert result.answers["price"].value == expected
+    assert "budget" not in result.answers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hoping for 600k", {"min": None, "max": 600000}),
+        ("we'd like around 650k", {"min": None, "max": 650000}),
+        ("I'm looking for 615k", {"min": None, "max": 615000}),
+    ],
+)
+def test_a_buyers_hoped_for_amount_stays_its_budget(
+    text: str, expected: dict[str, int | None]
+) -> None:
+    for expecting in (None, "budget", "area"):
+        result = extract(text, today=TODAY, expecting=expecting, areas=AREAS, lead_intent="buy")
+        assert result.answers["budget"].value == expected, expecting
+        assert "price" not in result.answers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hoping to stay under 500k", {"min": None, "max": 500000}),
+        ("we can spend up to 800k on the next one", {"min": None, "max": 800000}),
+        ("pre-approved for 450k", {"min": None, "max": 450000}),
+    ],
+)
+def test_a_seller_who_also_buys_still_has_a_budget(
+    text: str, expected: dict[str, int | None]
+) -> None:
+    result = extract(text, today=TODAY, expecting=None, areas=AREAS, lead_intent="both")
+    assert result.answers["budget"].value == expected
+    assert "price" not in result.answers
+
+
+def test_the_amount_to_net_is_a_sale_price_even_before_the_intent_is_known() -> None:
+    result = run("need to net 500k after the mortgage")
+    assert result.answers["price"].value == 500000
+    assert "budget" not in result.answers
+    assert result.intent == "sell"
 
 
 # ----------------------------------------------------------------------------- area

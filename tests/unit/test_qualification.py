@@ -6,6 +6,7 @@ from ghl_ai.conversation.qualification import (
     merge,
     missing_fields,
     temperature,
+    updated_intent,
 )
 
 
@@ -61,3 +62,15 @@ def test_uncertain_answers_do_not_replace_certain_ones_and_low_ones_are_ignored(
     assert merge(current, vague)["budget"].value == BUDGET
     newer = {"budget": Answer(value={"min": None, "max": 500000}, confidence=0.85)}
     assert merge(current, newer)["budget"].value == {"min": None, "max": 500000}
+
+
+def test_a_lead_who_sells_and_buys_still_does_both_when_it_talks_about_one_side() -> None:
+    # "we can spend up to 800k on the next one" reads as buying (0.8): still a seller too.
+    assert updated_intent("both", "buy", 0.8) == "both"
+    assert updated_intent("both", "sell", 0.8) == "both"
+    # Said plainly ("just buying"), it narrows; a weak guess never changes a known intent.
+    assert updated_intent("both", "buy", 0.9) == "buy"
+    assert updated_intent("sell", "buy", 0.5) == "sell"
+    assert updated_intent("sell", "buy", 0.8) == "buy"
+    assert updated_intent(None, "rent", 0.5) == "rent"
+    assert updated_intent("buy", None, 0.0) == "buy"

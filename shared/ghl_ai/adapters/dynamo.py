@@ -4,9 +4,12 @@ Tables (template.yaml):
 - leads      PK locationId, SK contactId                      — one item per lead
 - messages   PK lead (``loc#contact``), SK ``sentAt#messageId`` — conversation history
 - events     PK lead, SK ``timestamp#eventId``                 — behaviour events
-- webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay)
-- outbox     PK id, TTL expiresAt                              — one item per side effect
-- visitors   PK locationId, SK visitorId                       — website visitor → contact
+- webhooks   PK locationId, SK dedupeKey, TTL expiresAt        — raw deliveries (audit, replay);
+             GSI byLead (lead, dedupeKey): a contact's deliveries (erasure)
+- outbox     PK id, TTL expiresAt                              — one item per side effect;
+             GSI byLead (lead, id): the effects claimed with the lead's ids (erasure)
+- visitors   PK locationId, SK visitorId                       — website visitor → contact;
+             GSI byLead (lead, visitorId): a contact's visitors (erasure)
 - runs       PK lead, SK runId (``<workflow>:<ms>``) or ``lock#<workflow>``; GSI byDue
              (dueBucket, dueAt): the runs whose next step is due (workflow engine)
 - listings   PK locationId, SK listingKey                      — the location's catalogue
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -104,6 +107,47 @@ class _Table:
                 deleted += len(requests)
         return deleted
 
+    #: The table's key attributes (what :meth:`delete_items` deletes by).
+    KEY: tuple[str, ...] = ()
+
+    def _query(
+        self,
+        key_name: str,
+        key_value: str,
+        *,
+        index: str | None = None,
+        attributes: Sequence[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of one partition (of the table or of ``index``), every page, as plain
+        values: only the table's key attributes and ``attributes``."""
+        wanted = list(dict.fromkeys([*self.KEY, *attributes]))
+        names = {"#pk": key_name, **{f"#p{i}": a for i, a in enumerate(wanted)}}
+        extra: dict[str, Any] = {"IndexName": index} if index else {}
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            KeyConditionExpression="#pk = :pk",
+            ProjectionExpression=", ".join(f"#p{i}" for i in range(len(wanted))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":pk": {"S": key_value}},
+            **extra,
+        ):
+            for item in page.get("Items", []):
+                yield from_item(item)
+
+    def delete_items(self, items: Iterable[dict[str, Any]]) -> int:
+        """Delete the items (plain values holding at least :attr:`KEY`), 25 per
+        BatchWriteItem; an item already gone is no error, one named twice is deleted once.
+        Returns how many distinct items were asked for."""
+        keys = {tuple(item[k] for k in self.KEY): item for item in items}
+        requests = [
+            {"DeleteRequest": {"Key": to_item({k: item[k] for k in self.KEY})}}
+            for item in keys.values()
+        ]
+        for start in range(0, len(requests), 25):
+            self._batch_write(requests[start : start + 25])
+        return len(requests)
+
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         """One BatchWriteItem of up to 25 requests, repeated for what DynamoDB left
         unprocessed."""
@@ -115,6 +159,8 @@ class _Table:
 
 
 class LeadStore(_Table):
+    KEY = ("locationId", "contactId")
+
     def get(self, key: LeadKey) -> dict[str, Any] | None:
         response = self._client.get_item(
             TableName=self.name,
@@ -168,7 +214,8 @@ class LeadStore(_Table):
             self._client.update_item(
                 TableName=self.name,
                 Key={"locationId": {"S": key.location_id}, "contactId": {"S": key.contact_id}},
-                UpdateExpression="SET #a = :alert",
+                # Every alert id is kept too: erasing the lead finds the effects it caused.
+                UpdateExpression="SET #a = :alert ADD #ids :ids",
                 ConditionExpression=(
                     "attribute_not_exists(#a) OR #a.#at < :cutoff"
                     " OR (#a.#id = :id AND attribute_not_exists(#a.#done))"
@@ -178,9 +225,11 @@ class LeadStore(_Table):
                     "#at": "at",
                     "#id": "id",
                     "#done": "done",
+                    "#ids": "alertIds",
                 },
                 ExpressionAttributeValues={
                     ":alert": {"M": {"id": {"S": alert_id}, "at": {"N": repr(now)}}},
+                    ":ids": {"SS": [alert_id]},
                     ":cutoff": {"N": repr(now - cooldown_seconds)},
                     ":id": {"S": alert_id},
                 },
@@ -323,6 +372,12 @@ class MessageStore(_Table):
     def delete_lead(self, key: LeadKey) -> int:
         return self._delete_partition("lead", key.partition, "sk")
 
+    KEY = ("lead", "sk")
+
+    def keys_for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
+        """The keys and message ids of the lead's whole history (every page)."""
+        return list(self._query("lead", key.partition, attributes=("messageId",)))
+
 
 class BehaviourEventStore(_Table):
     """Per-lead event streams. A lead's stream is its contact (``loc#contactId``) or, until the
@@ -438,6 +493,12 @@ class BehaviourEventStore(_Table):
     def delete_lead(self, key: LeadKey) -> int:
         return self._delete_partition("lead", key.partition, "sk")
 
+    KEY = ("lead", "sk")
+
+    def keys_for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
+        """The keys of the whole stream (every page)."""
+        return list(self._query("lead", key.partition))
+
     def latest(self, key: LeadKey) -> dict[str, Any] | None:
         """The lead's most recent event, or None."""
         response = self._client.query(
@@ -475,6 +536,8 @@ class BehaviourEventStore(_Table):
 class VisitorStore(_Table):
     """Which GHL contact a website visitor turned out to be (visitor stitching)."""
 
+    KEY = ("locationId", "visitorId")
+
     def contact_for(self, location_id: str, visitor_id: str) -> str | None:
         response = self._client.get_item(
             TableName=self.name,
@@ -496,6 +559,7 @@ class VisitorStore(_Table):
                     "locationId": location_id,
                     "visitorId": visitor_id,
                     "contactId": contact_id,
+                    "lead": f"{location_id}#{contact_id}",  # the byLead index
                     "source": source,
                     "identifiedAt": at,
                 }
@@ -505,9 +569,15 @@ class VisitorStore(_Table):
         old = response.get("Attributes") or {}
         return old.get("contactId", {}).get("S") != contact_id
 
+    def visitors_of(self, key: LeadKey) -> list[dict[str, Any]]:
+        """The keys of the contact's visitors (the byLead index)."""
+        return list(self._query("lead", key.partition, index="byLead"))
+
 
 class WebhookInbox(_Table):
     """Every delivery we accepted, raw, for audit and replay — unknown types included."""
+
+    KEY = ("locationId", "dedupeKey")
 
     def record(
         self,
@@ -519,13 +589,17 @@ class WebhookInbox(_Table):
         payload: dict[str, Any],
         received_at: datetime,
         expires_at: int,
+        contact_id: str | None = None,
     ) -> None:
+        """Store the delivery; ``contact_id`` (the contact it is about) files it in the byLead
+        index, so erasing the contact finds it."""
         self._client.put_item(
             TableName=self.name,
             Item=to_item(
                 {
                     "locationId": location_id,
                     "dedupeKey": dedupe_key,
+                    "lead": f"{location_id}#{contact_id}" if contact_id else None,
                     "type": event_type,
                     "status": status,
                     "payload": json.dumps(payload, separators=(",", ":")),
@@ -550,6 +624,10 @@ class WebhookInbox(_Table):
         )
         return [from_item(item) for item in response.get("Items", [])]
 
+    def keys_for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
+        """The keys of the deliveries about the contact (the byLead index)."""
+        return list(self._query("lead", key.partition, index="byLead"))
+
 
 class OutboxStore(_Table):
     """Exactly-once side effects (an SMS, a note, a task): each effect is claimed under an id
@@ -557,15 +635,23 @@ class OutboxStore(_Table):
     the claim and either finishes it (``pending``: carry out the *stored* effect) or skips it
     (``done``)."""
 
+    KEY = ("id",)
+
     def __init__(self, client: Any, table_name: str, ttl_days: int = 30) -> None:
         super().__init__(client, table_name)
         self._ttl_days = ttl_days
 
     def claim(self, effect_id: str, attributes: dict[str, Any], now: datetime) -> dict[str, Any]:
         """The effect's record: the new claim (status ``pending``), or the existing one."""
+        lead = (
+            f"{attributes['locationId']}#{attributes['contactId']}"
+            if attributes.get("locationId") and attributes.get("contactId")
+            else None
+        )
         item = {
             **attributes,
             "id": effect_id,
+            "lead": lead,  # the byLead index: erasing the lead finds the claim
             "status": "pending",
             "claimedAt": now,
             "expiresAt": int(now.timestamp()) + self._ttl_days * 86400,
@@ -618,6 +704,29 @@ class OutboxStore(_Table):
             TableName=self.name, Key={"id": {"S": effect_id}}, ConsistentRead=True
         )
         return from_item(response["Item"]) if "Item" in response else None
+
+    def keys_for_lead(self, key: LeadKey) -> list[dict[str, Any]]:
+        """The keys of the claims made with the lead's location and contact (byLead index)."""
+        return list(self._query("lead", key.partition, index="byLead"))
+
+    def existing(self, effect_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The keys of those of ``effect_ids`` that are claimed (100 per BatchGetItem)."""
+        unique = sorted(set(effect_ids))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(unique), 100):
+            pending: dict[str, Any] = {
+                self.name: {
+                    "Keys": [{"id": {"S": i}} for i in unique[start : start + 100]],
+                    "ProjectionExpression": "#id",
+                    "ExpressionAttributeNames": {"#id": "id"},
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                found += [from_item(i) for i in response.get("Responses", {}).get(self.name, [])]
+                pending = response.get("UnprocessedKeys") or {}
+        return found
 
 
 class ListingStore(_Table):
@@ -743,6 +852,15 @@ class WorkflowRunStore(_Table):
     two copies of one step message can never both advance it."""
 
     DUE = "due"
+    KEY = ("lead", "runId")
+
+    def keys_for_lead(
+        self, location_id: str, contact_id: str, attributes: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The keys of the lead's runs and locks, with each run's ``seq`` and ``attributes``
+        (every page)."""
+        partition = f"{location_id}#{contact_id}"
+        return list(self._query("lead", partition, attributes=("seq", *attributes)))
 
     @staticmethod
     def _key(location_id: str, contact_id: str, run_id: str) -> dict[str, Any]:

@@ -30,6 +30,20 @@ Retry policy
   the reason phrase — never the token, never the request body.
 
 Retries are logged with structured fields only (method, path template, status, attempt, wait).
+
+Credentials
+-----------
+The client asks a :class:`TokenProvider` for the bearer token of every request (a plain string
+becomes a :class:`StaticToken`): one location's OAuth tokens (``ghl_ai.credentials``) refresh
+themselves before they expire. When GHL answers 401 the client asks the provider once for a
+fresh token and, given one, sends the request once more (a refused request was not carried
+out, so even a POST may be repeated); outside the retry budget above. Tokens are never logged
+and are scrubbed from error details.
+
+Metrics (with a ``metrics`` sink, e.g. ``ghl_ai.observability.metrics``; unit Count):
+``GhlApiRequests`` for every attempt (an answer or a transport error), ``GhlApi4xx`` for a 4xx
+answer, ``GhlApi5xx`` for a 5xx answer or a transport error. Without a sink nothing is
+recorded: code that does not flush metrics (the CLI, tests) passes none.
 """
 
 from __future__ import annotations
@@ -37,11 +51,12 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import quote
 
 import httpx
@@ -120,17 +135,51 @@ def _detail_of(response: httpx.Response) -> str:
     return message[:_DETAIL_MAX]
 
 
-class GhlClient:
-    """Synchronous client of GHL API v2 for one token (one sub-account or OAuth install).
+class TokenProvider(Protocol):
+    """Where a client gets the bearer token of one location's requests."""
 
-    ``transport`` lets tests plug in an httpx transport; ``sleep`` and ``rng`` make the retry
-    waits observable and deterministic. See the module docstring for the retry policy.
+    def token(self) -> str:
+        """A token to send now (a provider may refresh one that is about to expire)."""
+        ...
+
+    def refresh(self, rejected: str) -> str | None:
+        """GHL refused ``rejected`` (401): a different token to try once, or None."""
+        ...
+
+
+class StaticToken:
+    """A fixed token (a Private Integration Token, a test's): nothing to refresh."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("token must not be empty")
+        self._token = token
+
+    def token(self) -> str:
+        return self._token
+
+    def refresh(self, rejected: str) -> str | None:
+        return None
+
+
+class MetricSink(Protocol):
+    """What the client records metrics into (Powertools ``Metrics`` is one)."""
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None: ...
+
+
+class GhlClient:
+    """Synchronous client of GHL API v2 for one location's credentials.
+
+    ``token`` is a :class:`TokenProvider` or a fixed token string. ``transport`` lets tests
+    plug in an httpx transport; ``sleep`` and ``rng`` make the retry waits observable and
+    deterministic; ``metrics`` receives the request metrics. See the module docstring.
     """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | TokenProvider,
         *,
         transport: httpx.BaseTransport | None = None,
         max_attempts: int = 4,
@@ -140,24 +189,26 @@ class GhlClient:
         timeout: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        metrics: MetricSink | None = None,
     ) -> None:
-        if not token:
-            raise ValueError("token must not be empty")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self._token = token
+        self._tokens: TokenProvider = StaticToken(token) if isinstance(token, str) else token
+        #: The last tokens this client sent, to scrub from error details.
+        self._sent_tokens: deque[str] = deque(maxlen=8)
+        self._metrics = metrics
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._deadline = deadline_seconds
         self._timeout = timeout
         self._sleep = sleep
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # retry jitter, not a secret  # nosec B311
         self._http = httpx.Client(
             base_url=base_url,
             transport=transport,
             timeout=timeout,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"},
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -396,19 +447,24 @@ class GhlClient:
         path = self._fill(template, path_params or {})
         headers = {"Version": _version_for(template)}
         spent = 0.0  # request time plus requested waits, so a fake ``sleep`` counts too
+        refreshed = False  # a 401 is answered with one refreshed token per call, no more
         for attempt in range(1, self._max_attempts + 1):
             started = time.monotonic()
             cause: httpx.TransportError | None = None
             retry_after: float | None = None
+            token = self._tokens.token()
             try:
-                response = self._http.request(
-                    method,
-                    path,
-                    params=params,
-                    json=json,
-                    headers=headers,
-                    timeout=max(0.001, min(self._timeout, self._deadline - spent)),
-                )
+                timeout = max(0.001, min(self._timeout, self._deadline - spent))
+                response = self._send(method, path, token, params, json, headers, timeout)
+                if response.status_code == 401 and not refreshed:
+                    refreshed = True
+                    fresh = self._tokens.refresh(token)
+                    if fresh and fresh != token:
+                        logger.info(
+                            "GHL refused the token; sending once more with a fresh one",
+                            extra={"method": method, "path": template},
+                        )
+                        response = self._send(method, path, fresh, params, json, headers, timeout)
             except httpx.TransportError as exc:
                 cause = exc
                 status, detail = 0, type(exc).__name__
@@ -458,6 +514,43 @@ class GhlClient:
             spent += wait
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
+    def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str],
+        timeout: float,
+    ) -> httpx.Response:
+        """One HTTP request with ``token``, counted in the metrics."""
+        if token not in self._sent_tokens:
+            self._sent_tokens.append(token)
+        try:
+            response = self._http.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                headers={**headers, "Authorization": f"Bearer {token}"},
+                timeout=timeout,
+            )
+        except httpx.TransportError:
+            self._count(None)
+            raise
+        self._count(response.status_code)
+        return response
+
+    def _count(self, status: int | None) -> None:
+        if self._metrics is None:
+            return
+        self._metrics.add_metric(name="GhlApiRequests", unit="Count", value=1)
+        if status is None or status >= 500:
+            self._metrics.add_metric(name="GhlApi5xx", unit="Count", value=1)
+        elif status >= 400:
+            self._metrics.add_metric(name="GhlApi4xx", unit="Count", value=1)
+
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in ``[0, min(cap, base * 2**n))`` for retry ``n = attempt - 1``."""
         return min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1)) * self._rng.random()
@@ -473,7 +566,9 @@ class GhlClient:
             ) from exc
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        for token in self._sent_tokens:
+            text = text.replace(token, "***")
+        return text
 
     @staticmethod
     def _fill(template: str, path_params: Mapping[str, str]) -> str:

@@ -83,7 +83,10 @@ class WebsiteEvent(BaseModel):
     @field_validator("timestamp")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01+05:00 has no UTC time
+            raise ValueError("is outside the calendar") from None
 
     @field_validator("value", "dwell_seconds")
     @classmethod

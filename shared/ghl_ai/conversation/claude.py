@@ -325,9 +325,9 @@ def parse_extraction(data: Mapping[str, Any]) -> tuple[Extraction, list[str]]:
 # -- the prompt -----------------------------------------------------------------------------
 
 _FIELD_SHAPES = """\
-  - budget: {"min": int|null, "max": int|null} in US dollars. "$450k" -> {"min": null, "max": \
-450000}; "between 400 and 500k" -> {"min": 400000, "max": 500000}; "at least 300k" -> \
-{"min": 300000, "max": null}.
+  - budget: {"min": int|null, "max": int|null} in US dollars, what a buyer can spend. "$450k" \
+-> {"min": null, "max": 450000}; "between 400 and 500k" -> {"min": 400000, "max": 500000}; \
+"at least 300k" -> {"min": 300000, "max": null}.
   - area: string, the city / neighborhood / zip as the lead said it ("Westlake", "78704").
   - timeline: integer, days from today until they want to move / buy / sell. ASAP or now -> 30; \
 "3 months" -> 90; "next spring" -> days until the next March 20 (use today's date below).
@@ -340,7 +340,9 @@ _FIELD_SHAPES = """\
   - motivation: "relocating" | "downsizing" | "upsizing" | "financial" | "divorce" | "inherited" \
 | "retiring" | "investment" | "other".
   - condition: "move_in_ready" | "good" | "needs_work" | "fixer_upper".
-  - price: integer, the seller's price expectation in US dollars."""
+  - price: integer, the seller's price expectation in US dollars. What a seller (or a lead who \
+sells and buys) hopes to sell for is its price, never a budget: "hoping for 600k", "want to get \
+600k", "looking to list around 650", "need to net 500k" -> 600000, 600000, 650000, 500000."""
 
 
 def system_prompt(persona: Persona) -> str:

@@ -12,9 +12,13 @@ Order of work for an inbound message, and why:
 3. Decide (Claude when configured, the rule-based qualifier on any Claude failure), then claim
    the reply in the outbox under the inbound message's id *with the decision*, then send. A
    retry (SQS redelivery, Lambda timeout) finds the claim and re-sends the stored reply only if
-   it was never sent; it never asks the model again and never answers twice.
+   it was never sent; it never asks the model again and never answers twice. The first message
+   to a lead says who is writing, for which brokerage, and how to opt out, whichever brain (or
+   the engine itself: a hand-off, the opt-in confirmation) wrote it.
 4. GHL write-back (fields, tags, note, opportunity, task), then the lead's state is saved — last,
-   so that a failed write-back is retried from the same state. The temperature the agent sees
+   so that a failed write-back is retried from the same state. Every message we send goes into
+   the lead's history (the messages table) under its send time kept in the claim, so a retry
+   writes the same item again rather than a second copy. The temperature the agent sees
    (*Lead Temperature*, the temperature tags) is the lead score's: the worker asks the
    ScoringFunction to rescore the lead after the turn, and the score combines the
    qualification's temperature kept here with the lead's behaviour (ghl_ai/scoring/score.py).
@@ -23,9 +27,11 @@ Order of work for an inbound message, and why:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
 from ghl_ai.adapters.ghl import GhlClient
@@ -48,12 +54,14 @@ from ghl_ai.conversation.qualification import (
     missing_fields,
     stored_answers,
     temperature,
+    updated_intent,
 )
 from ghl_ai.conversation.rules import handoff_reply
+from ghl_ai.conversation.sms import with_intro
 from ghl_ai.conversation.writeback import HANDOFF_TAG, OPTED_OUT_TAG, GhlWriteBack
 from ghl_ai.jobs import MatchesJob, OutreachJob
 from ghl_ai.leads.models import LeadChanges, LeadKey, Message, lead_name
-from ghl_ai.observability import logger
+from ghl_ai.observability import logger, metrics
 from ghl_ai.tenants import TenantDirectory, TenantProfile
 from ghl_ai.webhooks.events import utcnow
 
@@ -190,6 +198,9 @@ class ConversationEngine:
         answers = stored_answers(lead.get("answers"))
         intent = lead.get("intent")
         streak = int(lead.get("vagueStreak") or 0)  # vague answers in a row so far
+        first_contact = not lead.get("firstOutboundAt") and not any(
+            h.direction == "outbound" for h in history
+        )
         claim = self._outbox.get(effect_id)
         if claim is not None and claim.get("decision"):
             decision = _decision_from(claim["decision"])
@@ -203,8 +214,7 @@ class ConversationEngine:
                 missing=missing_fields(intent, answers),
                 history=history,
                 inbound=inbound,
-                first_contact=not lead.get("firstOutboundAt")
-                and not any(h.direction == "outbound" for h in history),
+                first_contact=first_contact,
                 vague_streak=streak,
                 context=context or {},
             )
@@ -220,6 +230,8 @@ class ConversationEngine:
                     source=decision.source,
                     usage=decision.usage,
                 )
+            if first_contact:
+                decision = _introduced(decision, profile)
             claim = self._outbox.claim(
                 effect_id,
                 {
@@ -234,8 +246,7 @@ class ConversationEngine:
         sent = self._send(key, effect_id, claim, decision.reply)
 
         extraction = decision.extraction
-        if extraction.intent and (intent is None or extraction.intent_confidence >= 0.6):
-            intent = extraction.intent
+        intent = updated_intent(intent, extraction.intent, extraction.intent_confidence)
         merged = merge(answers, extraction.answers)
         temp = temperature(intent, merged)
         qualified = is_qualified(intent, merged)
@@ -270,17 +281,7 @@ class ConversationEngine:
             changes.set["handedOffAt"] = now
         self._leads.apply(key, changes)
         if sent:
-            self._messages.put(
-                Message(
-                    lead=key,
-                    message_id=str(claim.get("messageId") or effect_id),
-                    direction="outbound",
-                    channel="SMS",
-                    body=decision.reply,
-                    sent_at=now,
-                    source="ai",
-                )
-            )
+            self._record(key, effect_id, claim, decision.reply, now)
         action = "handed_off" if handoff else ("replied" if sent else "skipped")
         return Outcome(
             action,
@@ -306,9 +307,12 @@ class ConversationEngine:
 
     def _decide(self, turn: Turn) -> Decision:
         if self._claude is not None:
+            # ModelFallback / ModelDecisions is the alarmed fallback rate (template.yaml).
+            metrics.add_metric(name="ModelDecisions", unit=MetricUnit.Count, value=1)
             try:
                 return self._claude.decide(turn)
             except Exception as exc:  # any failure: the rule-based path answers
+                metrics.add_metric(name="ModelFallback", unit=MetricUnit.Count, value=1)
                 logger.warning(
                     "Claude failed; the rule-based qualifier answers",
                     extra={"error_type": type(exc).__name__},
@@ -394,13 +398,47 @@ class ConversationEngine:
             key, LeadChanges(set={"optedOut": False, "optedInAt": now, "dndChannels": channels})
         )
         effect_id = f"reply:{key.location_id}:{message.message_id}"
+        confirmation = _fixed(OPT_IN_REPLY)
+        if not lead.get("firstOutboundAt") and not lead.get("lastOutboundAt"):
+            # The lead opted out before we ever wrote: this is our first text to it.
+            profile = self._tenants.profile(key.location_id)
+            confirmation = _introduced(confirmation, profile)
         claim = self._outbox.claim(
             effect_id,
-            {"kind": "sms", "decision": _decision_to(_fixed(OPT_IN_REPLY))},
+            {
+                "kind": "sms",
+                "locationId": key.location_id,
+                "contactId": key.contact_id,
+                "decision": _decision_to(confirmation),
+            },
             now,
         )
-        sent = self._send(key, effect_id, claim, OPT_IN_REPLY)
-        return Outcome("opted_in", reply=OPT_IN_REPLY if sent else None)
+        reply = _decision_from(claim["decision"]).reply  # a retry sends what was claimed
+        sent = self._send(key, effect_id, claim, reply)
+        if sent:
+            self._leads.apply(
+                key,
+                LeadChanges(set={"lastOutboundAt": now}, set_if_absent={"firstOutboundAt": now}),
+            )
+            self._record(key, effect_id, claim, reply, now)
+        return Outcome("opted_in", reply=reply if sent else None)
+
+    def _record(
+        self, key: LeadKey, effect_id: str, claim: dict[str, Any], body: str, now: datetime
+    ) -> None:
+        """Put a message we sent into the lead's history. The item's key is the send time kept
+        in the claim and GHL's message id, so a retry of the same turn rewrites the same item."""
+        self._messages.put(
+            Message(
+                lead=key,
+                message_id=str(claim.get("messageId") or effect_id),
+                direction="outbound",
+                channel="SMS",
+                body=body,
+                sent_at=_sent_at(claim, now),
+                source="ai",
+            )
+        )
 
     # -- state -------------------------------------------------------------------------------
 
@@ -445,6 +483,28 @@ def summarise(intent: str | None, answers: dict[str, Answer]) -> str:
 
 def _fixed(reply: str) -> Decision:
     return Decision(reply=reply, extraction=Extraction(), asked=None, source="rules")
+
+
+def _introduced(decision: Decision, profile: TenantProfile) -> Decision:
+    """The decision with a reply fit for a first message (who, which brokerage, how to opt
+    out); unchanged when the brain already wrote one."""
+    persona = profile.persona
+    reply = with_intro(decision.reply, persona, allow_emojis=persona.allow_emojis)
+    return decision if reply == decision.reply else replace(decision, reply=reply)
+
+
+def _sent_at(claim: dict[str, Any], default: datetime) -> datetime:
+    """When the claimed message was sent (or, its outcome uncertain, claimed)."""
+    for name in ("sentAt", "claimedAt"):
+        value = claim.get(name)
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, str) and value:
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    return default
 
 
 def _decision_to(decision: Decision) -> dict[str, Any]:

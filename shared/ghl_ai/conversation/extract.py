@@ -240,6 +240,7 @@ class _Amount:
     bound: str | None = None  # "min" | "max" (from the words around it or a range)
     role: str | None = None  # "budget" | "price"
     price_cue: bool = False
+    hope_cue: bool = False  # "hoping for", "want", "we'd like": a price if the lead sells
     partner: _Amount | None = None  # the first amount of the range this one closes
 
 
@@ -270,7 +271,16 @@ _MIN_CUE = re.compile(
 )
 _PRICE_CUE_BEFORE = re.compile(
     r"\b(?:get|list(?:ed|ing)?(?: it)?(?: for| at)?|worth|asking|sell(?:ing)?(?: it)? for|"
-    r"price(?! range)(?: is| of)?|offers?)\b[^,.;]{0,14}$"
+    r"price(?! range)(?: is| of)?|offers?|net|walk away with)\b[^,.;]{0,14}$"
+)
+#: What the lead hopes or wants to get, right before the amount: a sale price when the lead
+#: sells (or sells and buys), a budget otherwise ("hoping for 600k", "we'd like around 650").
+_HOPE_CUE_BEFORE = re.compile(
+    r"\b(?:hop(?:e|ing)|hopefully|want(?:ing|ed)?|(?:would|'d)\s+like|like to|need(?:ing)?|"
+    r"expect(?:ing)?|looking|thinking|aiming|ideally)"
+    r"(?:\s+(?:to\s+(?:get|see|net|ask|list(?:\s+it)?|sell(?:\s+it)?)(?:\s+(?:for|at))?|for|at))?"
+    r"(?:\s+(?:at least|around|about|close to|something like|like|roughly|maybe|over|north of))?"
+    r"\s*$"
 )
 _PRICE_CUE_AFTER = re.compile(
     r"^[^,.;]{0,4}\b(?:for (?:it|ours|the (?:house|home|place)|my (?:house|home|place)|our "
@@ -327,6 +337,7 @@ def _amounts(low: str, expecting: FieldName | None) -> list[_Amount]:
         amount.price_cue = bool(
             _PRICE_CUE_BEFORE.search(before) or _PRICE_CUE_AFTER.match(low[match.end() :])
         )
+        amount.hope_cue = bool(_HOPE_CUE_BEFORE.search(before))
         if _MIN_CUE.search(before):
             amount.bound = "min"
         found.append(amount)
@@ -351,9 +362,12 @@ def _pair_ranges(found: list[_Amount], low: str) -> None:
 
 
 def _money(
-    low: str, expecting: FieldName | None, intent: Intent | None
+    low: str, expecting: FieldName | None, intent: Intent | None, lead_intent: Intent | None
 ) -> tuple[Answer | None, Answer | None, bool]:
-    """(budget, price, price_was_cued). Budget ``{"min", "max"}``; price int."""
+    """(budget, price, price_was_cued). Budget ``{"min", "max"}``; price int. ``intent`` is the
+    message's, ``lead_intent`` the one known before it: a seller's hoped-for amount is its price
+    whatever we asked last, a buyer's its budget."""
+    sells = intent in ("sell", "both") or (intent is None and lead_intent in ("sell", "both"))
     budget_amounts: list[_Amount] = []
     price_amounts: list[_Amount] = []
     hundreds = _HUNDREDS.search(low)
@@ -369,13 +383,13 @@ def _money(
         )
     for amount in _amounts(low, expecting):
         window = low[max(0, amount.start - 30) : amount.end + 20]
-        if amount.price_cue:
+        if amount.price_cue or (amount.hope_cue and sells and expecting != "budget"):
             amount.role = "price"
         elif _BUDGET_CUE.search(window) and expecting != "price":
             amount.role = "budget"
         elif expecting in ("price", "budget"):
             amount.role = expecting
-        elif intent == "sell":
+        elif (intent or lead_intent) == "sell":
             amount.role = "price"
         else:
             amount.role = "budget"
@@ -972,12 +986,15 @@ def extract(
     today: date,
     expecting: FieldName | None = None,
     areas: Sequence[str] = (),
+    lead_intent: Intent | None = None,
 ) -> Extraction:
     """What one inbound message tells us.
 
     ``expecting`` is the field our previous message asked about: it lets bare answers count
     ("3" → bedrooms, "yep" → pre-approved, "450" → $450,000). ``areas`` are the market's known
     neighbourhoods and cities, matched case-insensitively and returned in their given spelling.
+    ``lead_intent`` is the intent known from earlier messages: a seller's "hoping for 600k" is
+    its price expectation, a buyer's its budget. The returned intent is this message's alone.
     Value shapes are listed in this module's docstring.
     """
     prepared = _prepare(text or "")
@@ -989,7 +1006,7 @@ def extract(
     answers: dict[FieldName, Answer] = {}
     if address and (expecting == "address" or intent not in ("buy", "rent", "invest")):
         answers["address"] = address  # a buyer's "the listing at 12 Elm St" is not its home
-    budget, price, price_cued = _money(low, expecting, intent)
+    budget, price, price_cued = _money(low, expecting, intent, lead_intent)
     if budget:
         answers["budget"] = budget
         if intent is None and budget.value["max"] is not None and budget.value["max"] < 10_000:

@@ -126,10 +126,11 @@ class Outbound:
             )
             self._outbox.finish(effect_id, "failed", error=exc.status)
             return False
+        sent_at = self._clock()
+        # The caller records the message under these: a retry then finds the same in the claim.
         claim["messageId"] = result.get("messageId")
-        self._outbox.finish(
-            effect_id, "done", messageId=result.get("messageId"), sentAt=self._clock()
-        )
+        claim["sentAt"] = sent_at
+        self._outbox.finish(effect_id, "done", messageId=result.get("messageId"), sentAt=sent_at)
         return True
 
     # -- write-back --------------------------------------------------------------------------

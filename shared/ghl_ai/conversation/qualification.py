@@ -76,6 +76,28 @@ def core(intent: Intent | None) -> tuple[FieldName, ...]:
     return ()
 
 
+#: Below this an extracted intent only fills an unknown one; from ``SURE_INTENT`` on it also
+#: narrows "both" to one side ("just buying, actually").
+INTENT_SWITCH_CONFIDENCE = 0.6
+SURE_INTENT = 0.9
+
+
+def updated_intent(
+    current: Intent | None, found: Intent | None, confidence: float
+) -> Intent | None:
+    """The lead's intent after a message that suggests ``found``. A lead who both sells and
+    buys and then talks about one side ("we can spend 800k on the next one") still does both."""
+    if found is None or found == current:
+        return current
+    if current is None:
+        return found
+    if confidence < INTENT_SWITCH_CONFIDENCE:
+        return current
+    if current == "both" and found in ("buy", "sell") and confidence < SURE_INTENT:
+        return current
+    return found
+
+
 def missing_fields(intent: Intent | None, answers: Mapping[str, Any]) -> list[FieldName]:
     """The flow's unanswered fields, next question first."""
     return [f for f in flow(intent) if f not in answers]

@@ -1,7 +1,15 @@
 """The rule-based qualifier: answers every lead when no Anthropic key is configured, and
-whenever Claude fails. Deterministic: the same turn always gets the same reply."""
+whenever Claude fails. Deterministic: the same turn always gets the same reply.
+
+A reply is composed of parts (an answer to "are you a bot?", an acknowledgement of what the
+lead just told us, the next question or the wrap-up); at most one acknowledgement leads it:
+"Thanks, about 3 months works. Thank you, that's everything" reads like a form letter, so a
+part that follows an acknowledgement loses its own opening thanks (:func:`compose`).
+"""
 
 from __future__ import annotations
+
+import re
 
 from ghl_ai.conversation.extract import extract
 from ghl_ai.conversation.model import Decision, Extraction, FieldName, Turn
@@ -11,6 +19,7 @@ from ghl_ai.conversation.qualification import (
     describe,
     merge,
     missing_fields,
+    updated_intent,
 )
 from ghl_ai.conversation.sms import sms_safe, with_intro
 
@@ -24,8 +33,22 @@ _ACK: dict[str, str] = {
     "address": "Thanks for the address.",
     "motivation": "Thanks for sharing that.",
     "condition": "Understood.",
-    "price": "Got it, {text}.",
+    # The seller's hoped-for price, said so: a budget reads "up to $600,000".
+    "price": "Got it, {text} for your home.",
 }
+#: A sentence that only acknowledges ("Thanks.", "Got it, up to $450,000.", "Westlake, great
+#: choice.", "Thanks for reaching out!").
+_ACKNOWLEDGEMENT = re.compile(
+    r"^(?:thanks|thank you|got it|perfect|noted|good to know|understood|no problem|of course|"
+    r"anytime|great)\b|\bgreat choice[.!]?$",
+    re.IGNORECASE,
+)
+#: The opening thanks of a part that can go when an acknowledgement came just before it.
+_LEADING_ACKNOWLEDGEMENT = re.compile(
+    r"^(?:thank you|thanks|no problem|of course|perfect|got it|great)\s*[,.!]\s+(?=\S)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def bot_answer(agent_name: str, brokerage: str) -> str:
@@ -50,6 +73,23 @@ def done_reply(agent_name: str) -> str:
     )
 
 
+def is_acknowledgement(sentence: str) -> bool:
+    return bool(_ACKNOWLEDGEMENT.search(sentence.strip()))
+
+
+def compose(parts: list[str]) -> str:
+    """The parts as one message, each capitalised; a part following one that ends with an
+    acknowledgement drops its own leading thanks, so at most one acknowledgement leads."""
+    out: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if out and is_acknowledgement(_SENTENCE_END.split(out[-1])[-1]):
+            part = _LEADING_ACKNOWLEDGEMENT.sub("", part, count=1)
+        out.append(part[0].upper() + part[1:])
+    return " ".join(out)
+
+
 class RuleBrain:
     def decide(self, turn: Turn) -> Decision:
         persona = turn.persona
@@ -59,13 +99,12 @@ class RuleBrain:
                 today=turn.now.date(),
                 expecting=turn.last_asked,
                 areas=persona.areas,
+                lead_intent=turn.intent,
             )
             if turn.inbound
             else Extraction()
         )
-        intent = turn.intent or extraction.intent
-        if extraction.intent and extraction.intent_confidence >= 0.6:
-            intent = extraction.intent
+        intent = updated_intent(turn.intent, extraction.intent, extraction.intent_confidence)
         answers = merge(turn.answers, extraction.answers)
         missing = missing_fields(intent, answers)
         asked: FieldName | None = missing[0] if missing else None
@@ -89,9 +128,11 @@ class RuleBrain:
                 parts.append(INTENT_QUESTION)
             elif asked is not None:
                 parts.append(QUESTIONS[asked])
-            elif turn.intent and not turn.missing and not new:
-                # Qualified earlier: close politely instead of repeating the wrap-up.
-                parts = [closing_reply(persona.agent_name)]
+            elif turn.inbound and turn.intent and not turn.missing and not new:
+                # Qualified earlier: close politely instead of repeating the wrap-up (after the
+                # answer to "are you a bot?", which says the agent will call).
+                if not extraction.asked_if_bot:
+                    parts = [closing_reply(persona.agent_name)]
             else:
                 parts.append(done_reply(persona.agent_name))
         if turn.inbound is None and turn.first_contact:
@@ -102,9 +143,7 @@ class RuleBrain:
             if listing:
                 thanks += f" about {listing}"
             parts.insert(0, f"{greeting} {persona.agent_name} with {persona.brokerage}. {thanks}!")
-        reply = sms_safe(
-            " ".join(p[0].upper() + p[1:] for p in parts if p), allow_emojis=persona.allow_emojis
-        )
+        reply = sms_safe(compose(parts), allow_emojis=persona.allow_emojis)
         if turn.first_contact:
             reply = with_intro(reply, persona, allow_emojis=persona.allow_emojis)
         return Decision(reply=reply, extraction=extraction, asked=asked, source="rules")

@@ -114,15 +114,24 @@ def with_intro(
     limit: int = SMS_LIMIT,
 ) -> str:
     """The first message to a lead: says who is writing ("This is {agent} with {brokerage}")
-    unless the reply already names the agent, and ends with :data:`OPT_OUT_NOTICE`. Stays
-    within ``limit`` by shortening the reply, never the introduction or the notice."""
+    unless the reply already names both the agent and the brokerage, and ends with
+    :data:`OPT_OUT_NOTICE`. Stays within ``limit`` by shortening the reply, never the
+    introduction or the notice. Idempotent: an introduced message is left as it is.
+
+    Naming the agent alone is not an introduction: "I'll have Jorge call you" says neither who
+    is writing nor for which brokerage."""
     emojis = persona.allow_emojis if allow_emojis is None else allow_emojis
     body = sms_safe(_OPT_OUT_SENTENCE.sub(" ", reply or ""), allow_emojis=emojis, limit=limit)
     agent = persona.agent_name.strip()
-    named = bool(agent) and re.search(rf"\b{re.escape(agent)}\b", body, re.IGNORECASE)
+    brokerage = persona.brokerage.strip()
+    named = all(
+        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", body, re.IGNORECASE)
+        for name in (agent, brokerage)
+        if name
+    )
     prefix = ""
     if not named:
-        who = f"{agent} with {persona.brokerage}".strip() if agent else persona.brokerage
+        who = f"{agent} with {brokerage}".strip() if agent else brokerage
         greeting = _GREETING.match(body)
         if greeting:
             prefix = f"{greeting['greeting']}! This is {who}."

@@ -35,6 +35,7 @@ from ghl_ai.adapters.ratelimit import FixedWindowLimiter, RateLimitUnavailable
 from ghl_ai.errors import DomainError, MalformedBody
 from ghl_ai.forms.lyrio import HONEYPOT_FIELD, LyrioForm
 from ghl_ai.jobs import LyrioFormJob
+from ghl_ai.limits import load_json
 from ghl_ai.observability import logger
 from ghl_ai.webhooks.events import utcnow
 
@@ -43,6 +44,8 @@ FORM_ENCODED = "application/x-www-form-urlencoded"
 SITE_KEY_FIELD = "site_key"
 #: More fields than any contact form has: a body beyond this is not a form.
 MAX_FIELDS = 100
+#: A contact form is well under a KB; a body beyond this is not a form.
+MAX_BODY_BYTES = 32 * 1024
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -109,10 +112,7 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     parseable) or :class:`InvalidForm` (JSON that is not an object)."""
     kind = media_type(content_type)
     if kind == JSON:
-        try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise MalformedBody("body is not valid JSON") from None
+        payload = load_json(raw, max_bytes=MAX_BODY_BYTES)
         if not isinstance(payload, dict):
             raise InvalidForm([{"field": "body", "message": "must be a JSON object"}])
         return _normalised(payload)
@@ -126,9 +126,8 @@ def parse_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError):
             raise MalformedBody("body is not a valid form-encoded form") from None
         return _normalised({key: values[0] for key, values in parsed.items()})
-    raise UnsupportedMediaType(
-        f"unsupported content type {kind[:80] or '(none)'!r}: send {JSON} or {FORM_ENCODED}"
-    )
+    # The type the client sent is not echoed: it is the client's text.
+    raise UnsupportedMediaType(f"unsupported content type: send {JSON} or {FORM_ENCODED}")
 
 
 def site_key_of(fields: Mapping[str, Any], header: str | None) -> str | None:

@@ -21,8 +21,9 @@ def normalise_phone(value: str) -> str:
     written with a leading + and 8 to 15 digits is kept as it is."""
     raw = _NON_DIGITS.sub("", value)
     digits = raw.lstrip("+")
-    if not digits.isdigit():
-        raise ValueError("phone must contain digits")
+    # ASCII digits only: str.isdigit() also takes other scripts' digits, which cannot be texted.
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError("phone must contain digits 0-9")
     if raw.startswith("+") and 8 <= len(digits) <= 15:
         return "+" + digits
     if len(digits) == 10:

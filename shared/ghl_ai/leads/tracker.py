@@ -8,7 +8,9 @@ from datetime import datetime
 
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, MessageStore
 from ghl_ai.jobs import Job
+from ghl_ai.leads.erase import LeadEraser
 from ghl_ai.leads.events import lead_changes, lead_key, message_of
+from ghl_ai.observability import logger
 from ghl_ai.webhooks.events import utcnow
 
 
@@ -26,11 +28,13 @@ class LeadTracker:
         leads: LeadStore,
         messages: MessageStore,
         events: BehaviourEventStore,
+        eraser: LeadEraser,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._leads = leads
         self._messages = messages
         self._events = events
+        self._eraser = eraser
         self._clock = clock
 
     def handle(self, job: Job) -> Outcome:
@@ -39,12 +43,21 @@ class LeadTracker:
         if key is None:
             return Outcome("nothing", f"{event.type} names no contact")
         if event.type == "ContactDelete":
-            # Deleting a contact in GHL deletes what we hold about it: the lead, its
-            # conversation history and its behaviour events.
-            self._leads.delete(key)
-            messages = self._messages.delete_lead(key)
-            events = self._events.delete_lead(key)
-            return Outcome("lead_deleted", f"{messages} messages, {events} events")
+            # Deleting a contact in GHL erases what we hold about it, in every table; its
+            # workflow runs stop (ghl_ai.leads.erase).
+            erasure = self._eraser.erase(key)
+            log = logger.warning if erasure.skipped else logger.info
+            log(
+                "lead erased" if not erasure.skipped else "lead erased, some tables not configured",
+                extra={
+                    "location_id": key.location_id,
+                    "contact_id": key.contact_id,
+                    "removed": erasure.removed,
+                    "runs_stopped": erasure.runs_stopped,
+                    "skipped": list(erasure.skipped),
+                },
+            )
+            return Outcome("lead_deleted", erasure.summary())
         now = self._clock()
         message = message_of(event, now)
         if message is not None:

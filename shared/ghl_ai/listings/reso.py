@@ -115,6 +115,11 @@ def _show(value: Any) -> str:
     return quoted[:40] if len(quoted) > 40 else quoted
 
 
+def _storable(number: float) -> bool:
+    """Finite and inside the range a DynamoDB number holds (1e-130 to 1e125)."""
+    return number == 0 or 1e-125 < abs(number) < 1e125
+
+
 class _Fields:
     """A raw record's values, read field by field; the problems found on the way."""
 
@@ -165,7 +170,10 @@ class _Fields:
         if isinstance(value, bool):
             number = None
         elif isinstance(value, int | float):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond any float
+                number = None
         elif isinstance(value, str) and len(value) <= 40:
             text = value.replace(",", "").lstrip("$") if _THOUSANDS.match(value) else value
             try:
@@ -174,6 +182,9 @@ class _Fields:
                 number = None
         if number is None or not math.isfinite(number):
             self._bad(name, f"not a number: {_show(value)}")
+            return None
+        if not _storable(number):
+            self._bad(name, f"out of range: {_show(value)}")
             return None
         if whole and not number.is_integer():
             self._bad(name, f"not a whole number: {_show(value)}")
@@ -218,7 +229,11 @@ class _Fields:
             self._bad(name, f"not an ISO 8601 timestamp: {_show(value)}")
             return None
         # RESO timestamps carry their offset; one without is taken as UTC.
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        try:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 moved past the calendar's edge by its offset
+            self._bad(name, f"not an ISO 8601 timestamp: {_show(value)}")
+            return None
 
     def photos(self, name: str) -> tuple[str, ...]:
         value = self.value(name)
@@ -290,6 +305,8 @@ def _parse(raw: Mapping[str, Any], max_year: int) -> Listing | list[tuple[str, s
     if not f.has("LotSizeSquareFeet"):
         acres = f.number("LotSizeAcres", 0)
         lot = None if acres is None else round(acres * SQFT_PER_ACRE, 2)
+        if lot is not None and not _storable(lot):
+            f.problems.append(("LotSizeAcres", f"out of range: {_show(acres)}"))
     year = f.number("YearBuilt", FIRST_YEAR, max_year, whole=True)
     city = f.text("City")
     postal = f.text("PostalCode", 20)
@@ -301,6 +318,8 @@ def _parse(raw: Mapping[str, Any], max_year: int) -> Listing | list[tuple[str, s
     if fee is not None and frequency is not None:
         per_month = _FEES_PER_MONTH.get("".join(ch for ch in frequency.lower() if ch.isalpha()))
         fee = None if per_month is None else round(fee * per_month, 2)
+        if fee is not None and not _storable(fee):
+            f.problems.append(("AssociationFee", "out of range once made monthly"))
     pool = f.flag("PoolPrivateYN")
     garage = f.number("GarageSpaces", 0, 100)
     remarks = f.text("PublicRemarks", MAX_REMARKS)

@@ -9,13 +9,13 @@ snake_case body (``tags`` as a comma-separated string, ``location.id``, ``custom
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ghl_ai.errors import MalformedBody, SchemaError
+from ghl_ai.errors import SchemaError
+from ghl_ai.limits import load_json
 
 #: Event types the worker acts on; everything else is recorded and acknowledged only.
 WORKER_TYPES = frozenset(
@@ -263,6 +263,8 @@ class _WorkflowBody(BaseModel):
     location: _WorkflowLocation
     tags: list[str] = Field(default_factory=list)
     customData: dict[str, Any] = Field(default_factory=dict)
+    #: GHL sends ``{id, name}``; the worker reads the id.
+    workflow: dict[str, Any] | None = None
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -302,20 +304,15 @@ def parse_workflow_webhook(payload: Any, raw_body: bytes) -> GhlWebhook:
     )
 
 
+#: A webhook body's limit (API Gateway itself stops at 10 MB). A GHL delivery is a few KB; this
+#: leaves room for long emails while keeping every job under SQS's 256 KB message limit.
+MAX_BODY_BYTES = 128 * 1024
+
+
 def parse_json(raw_body: bytes) -> Any:
-    """Parse a JSON body or raise MalformedBody with the position of the problem (no content)."""
-    if not raw_body.strip():
-        raise MalformedBody("request body is empty; expected a JSON object")
-    try:
-        return json.loads(raw_body)
-    except UnicodeDecodeError:
-        raise MalformedBody("request body is not UTF-8 text") from None
-    except RecursionError:
-        raise MalformedBody("request body is nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise MalformedBody(
-            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    """A webhook body parsed within :mod:`ghl_ai.limits`'s limits, or MalformedBody (413 for
+    its size) saying why not, without quoting it."""
+    return load_json(raw_body, max_bytes=MAX_BODY_BYTES)
 
 
 def utcnow() -> datetime:

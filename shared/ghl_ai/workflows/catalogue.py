@@ -28,6 +28,8 @@ def load_text(text: str, source: str) -> list[Workflow]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise WorkflowError([f"{source}: not valid YAML{where}"]) from None
+    except RecursionError:
+        raise WorkflowError([f"{source}: nested too deeply to be a workflow"]) from None
     documents: list[Any] = data if isinstance(data, list) else [data]
     workflows, problems = [], []
     for document in documents:

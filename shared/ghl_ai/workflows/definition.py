@@ -99,7 +99,8 @@ TEMPLATE_FIELDS: dict[str, str] = {
 }
 
 _ID = r"^[a-z0-9][a-z0-9_]*$"
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w|mo)\s*$")
+# At most 12 digits: a longer count is no duration a year holds (and would overflow timedelta).
+_DURATION = re.compile(r"^\s*(\d{1,12})\s*(m|min|h|d|w|mo)\s*$")
 _UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}
 MAX_WAIT = timedelta(days=366)
 
@@ -118,10 +119,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"not a duration: {text!r} (use 15m, 2h, 3d, 2w or 1mo)")
-    value = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-    if value <= timedelta(0) or value > MAX_WAIT:
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if not 0 < seconds <= MAX_WAIT.total_seconds():
         raise ValueError(f"duration {text!r} must be more than 0 and at most a year")
-    return value
+    return timedelta(seconds=seconds)
 
 
 def template_fields(text: str) -> list[str]:
@@ -133,6 +134,14 @@ def template_fields(text: str) -> list[str]:
 
 
 def _template(text: str) -> str:
+    # A format spec or conversion ({first_name:>9}, {first_name!r}) would fail or misbehave
+    # when the text is rendered, long after loading: refuse it here.
+    try:
+        shaped = [n for _, n, spec, conv in string.Formatter().parse(text) if spec or conv]
+    except ValueError:
+        shaped = []  # malformed: template_fields says so below
+    if shaped:
+        raise ValueError(f"template field {{{shaped[0]}}} takes no format or conversion")
     unknown = [n for n in template_fields(text) if n not in TEMPLATE_FIELDS]
     if unknown:
         raise ValueError(
@@ -452,7 +461,7 @@ def parse(data: Any, source: str = "definition") -> Workflow:
             continue
         step_id = str(raw.get("id") or f"#{i + 1}")
         kind = raw.get("type")
-        if kind not in STEP_TYPES:
+        if not isinstance(kind, str) or kind not in STEP_TYPES:
             problems.append(
                 f"{_where(name, step_id)}: unknown step type {kind!r} (one of "
                 f"{', '.join(STEP_TYPES)})"

@@ -2,10 +2,11 @@
 
 **A step, exactly once.** A :class:`~ghl_ai.jobs.WorkflowStepJob` names the run, the step and
 the run's ``seq`` (steps taken so far). The handler drops a copy whose ``seq`` the run has
-passed; every side effect is claimed in the outbox under ``wf:<run>:<seq>`` before it is
-carried out (an SMS claim holds its text), and the run advances with a write conditional on
-``seq``. So an SQS redelivery, the sweeper's safety-net copy, or a crash between "sent" and
-"recorded" never sends twice: the retry finds the claim done and only advances the run.
+passed; every side effect is claimed in the outbox under ``wf:<location>:<contact>:<run>:<seq>``
+(:func:`effect_id`) before it is carried out (an SMS claim holds its text), and the run
+advances with a write conditional on ``seq``. So an SQS redelivery, the sweeper's safety-net
+copy, or a crash between "sent" and "recorded" never sends twice: the retry finds the claim
+done and only advances the run.
 
 **Waits.** Up to 15 minutes: the next step message is sent with an SQS delay. Longer — hours,
 days, months — the run is written with ``dueAt`` in the ``byDue`` index and an EventBridge
@@ -63,6 +64,14 @@ GRACE_SECONDS = 120
 HISTORY_KEPT = 50
 THREE_DAYS = timedelta(days=3)
 MESSAGE_TYPES = ("send_sms", "send_email", "send_matches")
+
+
+def effect_id(run: Mapping[str, Any], seq: int) -> str:
+    """The outbox id of the side effect of a run's ``seq``-th step. A run id is unique only
+    within its lead (``<workflow>:<start id>``, and a trigger's start id names the contact, not
+    the location), so the id names the lead too: the same contact id in two locations must
+    never share a claim, or one location's text or task would be skipped as already done."""
+    return f"wf:{run['locationId']}:{run['contactId']}:{run['runId']}:{seq}"
 
 
 def _epoch(value: Any) -> float | None:
@@ -446,7 +455,7 @@ class WorkflowEngine:
             return StepOutcome("next", f"started {step.workflow}")
         if self._ghl is None or self._outbound is None or self._writeback is None:
             return StepOutcome("next", "skipped: no GHL token")
-        effect = f"wf:{run['runId']}:{seq}"
+        effect = effect_id(run, seq)
         values = self._values(run, lead, profile)
         if step.type in MESSAGE_TYPES:
             held = self._guard(workflow, lead, profile, now, key)
