@@ -170,7 +170,6 @@ app = FastAPI(
 )
 
 
-
 class ContainErrors:
     """The last line: an exception no handler mapped becomes a bare 500 here, logged by type.
 

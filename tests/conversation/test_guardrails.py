@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -253,17 +254,53 @@ def test_the_first_turn_reads_earlier_history_from_ghl(
         assert "what's the HOA?" in json.dumps(call.messages[-1])
 
 
-def test_a_500_on_sending_is_not_resent_because_ghl_may_have_sent_it(
+def texts_to(ghl: GhlStandIn, contact_id: str) -> list[str]:
+    """The SMS GHL holds as sent to the lead (what the lead's phone received)."""
+    return [
+        m["body"]
+        for m in ghl.messages
+        if m["direction"] == "outbound" and m["contactId"] == contact_id
+    ]
+
+
+def test_a_500_on_sending_is_sent_again_only_when_ghl_does_not_have_it(
     stack: Stack, rules: GhlStandIn
 ) -> None:
+    """GHL answered 500 without sending: the retry finds nothing in GHL's history and sends."""
     rules.script("POST", "/conversations/messages", [500])
     c = new_lead(stack, rules)
     c.lead_says("Hi, I want to buy a house")
     c.run()
-    assert len(rules.calls_to("POST", "/conversations/messages")) == 1
+    assert len(rules.calls_to("POST", "/conversations/messages")) == 2
+    assert len(texts_to(rules, c.contact_id)) == 1
     assert stack.queue_depth("JobsQueue") == 0 and stack.queue_depth("JobsDLQ") == 0
     (claim,) = [o for o in stack.scan("OutboxTable") if o["id"].startswith("reply:")]
-    assert claim["status"] == "uncertain"
+    assert claim["status"] == "done"
+
+
+def test_a_reply_sent_but_whose_answer_was_lost_is_not_sent_again(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    """GHL sent the text and the connection dropped before its answer: the retry finds the
+    text in GHL's history and does not send it again."""
+    lost = []
+
+    def drop_first_send(call: Any, status: int, payload: Any, client: Any) -> bool:
+        if call.method == "POST" and call.path == "/conversations/messages" and not lost:
+            lost.append(call)
+            return True
+        return False
+
+    rules.before_answer = drop_first_send
+    c = new_lead(stack, rules)
+    c.lead_says("Hi, I want to buy a house")
+    c.run()
+    assert lost, "the send's answer was withheld"
+    assert len(rules.calls_to("POST", "/conversations/messages")) == 1
+    assert len(texts_to(rules, c.contact_id)) == 1
+    (claim,) = [o for o in stack.scan("OutboxTable") if o["id"].startswith("reply:")]
+    assert claim["status"] == "done"
+    assert len([m for m in stack.scan("MessagesTable") if m.get("direction") == "outbound"]) == 1
 
 
 # -- the first message says who is writing -----------------------------------------------------

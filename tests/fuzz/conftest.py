@@ -20,6 +20,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["fuzz_counts"] = json.dumps({r: dict(c) for r, c in COUNTS.items()})
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when run without it
 def pytest_testnodedown(node: Any, error: Any) -> None:
     counts = getattr(node, "workeroutput", {}).get("fuzz_counts")
     for route, by_status in json.loads(counts or "{}").items():

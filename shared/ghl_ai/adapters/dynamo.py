@@ -681,7 +681,8 @@ class OutboxStore(_Table):
         return True
 
     def finish(self, effect_id: str, status: str, **attributes: Any) -> None:
-        """Record the outcome: ``done`` or ``uncertain`` (sent, answer lost: never resent)."""
+        """Record the state: ``sending`` (GHL is being called), ``uncertain`` (GHL may have
+        sent it), ``done`` or ``failed``; see conversation.outbound.Outbound.send."""
         names = {"#s": "status"}
         values: dict[str, Any] = {":s": status}
         sets = ["#s = :s"]

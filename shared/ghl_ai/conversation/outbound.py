@@ -98,39 +98,88 @@ class Outbound:
         return None
 
     def send(self, key: LeadKey, effect_id: str, claim: dict[str, Any], body: str) -> bool:
-        """Send the claimed reply unless it was sent already. True when it is (now) sent."""
+        """Send the claimed message exactly once. True when it is (now) sent.
+
+        The claim is marked ``sending`` before GHL is called. A claim found ``sending`` or
+        ``uncertain`` (GHL answered 500 or not at all, or the worker died after the call) may
+        have been carried out: GHL's own conversation history decides, and only a text GHL
+        does not have is sent again. A refused send (4xx) is ``failed`` and never retried.
+        """
         status = claim.get("status")
-        if status in ("done", "uncertain"):
+        if status == "done":
             return True
         if status == "failed":
             return False
+        if status in ("sending", "uncertain"):
+            found = self._already_sent(key, body, claim)
+            if found is not None:
+                logger.info(
+                    "GHL had sent the message already; not resending",
+                    extra={"contact_id": key.contact_id, "effect_id": effect_id},
+                )
+                self._done(effect_id, claim, found.get("id"))
+                return True
+        else:
+            self._outbox.finish(effect_id, "sending")
         try:
             result = self._ghl.send_message(key.contact_id, body, "SMS")
         except GhlApiError as exc:
             if exc.maybe_done:
-                # GHL may have sent it (a plain 500, a lost answer): sending again could text
-                # the lead twice. Count it as sent and let the agent see the alarm.
-                logger.error(
-                    "GHL may or may not have sent the reply; not resending",
+                # GHL may have sent it (a plain 500, a lost answer): the retry looks in GHL's
+                # history before sending again, so the lead gets it once.
+                logger.warning(
+                    "GHL may or may not have sent the message; the retry checks its history",
                     extra={"status": exc.status, "contact_id": key.contact_id},
                 )
                 self._outbox.finish(effect_id, "uncertain", error=exc.status)
-                return True
+                raise
             if exc.retryable:
-                # GHL did not take it (429 / 502-504 / no connection): the claim stays pending
-                # with the same text and the job is retried.
+                # GHL did not take it (429 / 502-504 / no connection): the claim keeps the same
+                # text and the job is retried.
                 raise
             logger.error(
-                "GHL refused the reply",
+                "GHL refused the message",
                 extra={"status": exc.status, "contact_id": key.contact_id},
             )
             self._outbox.finish(effect_id, "failed", error=exc.status)
             return False
-        sent_at = self._clock()
-        # The caller records the message under these: a retry then finds the same in the claim.
-        claim["messageId"] = result.get("messageId")
-        claim["sentAt"] = sent_at
-        self._outbox.finish(effect_id, "done", messageId=result.get("messageId"), sentAt=sent_at)
+        self._done(effect_id, claim, result.get("messageId"))
         return True
 
+    def _done(self, effect_id: str, claim: dict[str, Any], message_id: Any) -> None:
+        sent_at = self._clock()
+        # The caller records the message under these: a retry then finds the same in the claim.
+        claim["messageId"] = message_id
+        claim["sentAt"] = sent_at
+        self._outbox.finish(effect_id, "done", messageId=message_id, sentAt=sent_at)
+
+    def _already_sent(
+        self, key: LeadKey, body: str, claim: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The outbound message with exactly this text GHL has for the lead since the claim
+        (a minute's clock skew allowed), or None. GHL errors propagate: the job is retried."""
+        claimed = claim.get("claimedAt")
+        since = _moment(claimed) - timedelta(minutes=1) if _moment(claimed) is not None else None
+        for conversation in self._ghl.search_conversations(key.location_id, key.contact_id):
+            for message in self._ghl.get_conversation_messages(str(conversation["id"]), 50):
+                if str(message.get("direction", "")).lower() != "outbound":
+                    continue
+                if str(message.get("body") or "").strip() != body.strip():
+                    continue
+                added = _moment(message.get("dateAdded"))
+                if since is None or added is None or added >= since:
+                    return message
+        return None
+
     # -- write-back --------------------------------------------------------------------------
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None

@@ -142,9 +142,10 @@ class MatchSender:
         effect_id = f"matches:{job.location_id}:{job.id}"
         claim = self._outbox.get(effect_id)
         if claim is not None:
-            if claim.get("status") in ("done", "uncertain", "failed"):
+            if claim.get("status") in ("done", "failed"):
                 return MatchesOutcome("skipped", "already sent", list(claim.get("listings") or []))
-            return self._deliver(key, effect_id, claim)  # claimed, not sent: the same text
+            # Claimed, maybe sent (GHL's history decides): the same text, at most once.
+            return self._deliver(key, effect_id, claim)
         profile = self._tenants.profile(job.location_id)
         lead = self._outbound.lead(key)
         gate = self._outbound.gate(lead, profile)
