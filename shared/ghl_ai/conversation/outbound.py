@@ -158,8 +158,8 @@ class Outbound:
     ) -> dict[str, Any] | None:
         """The outbound message with exactly this text GHL has for the lead since the claim
         (a minute's clock skew allowed), or None. GHL errors propagate: the job is retried."""
-        claimed = claim.get("claimedAt")
-        since = _moment(claimed) - timedelta(minutes=1) if _moment(claimed) is not None else None
+        claimed = _moment(claim.get("claimedAt"))
+        since = claimed - timedelta(minutes=1) if claimed is not None else None
         for conversation in self._ghl.search_conversations(key.location_id, key.contact_id):
             for message in self._ghl.get_conversation_messages(str(conversation["id"]), 50):
                 if str(message.get("direction", "")).lower() != "outbound":
