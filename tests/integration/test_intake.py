@@ -252,3 +252,14 @@ def test_different_deliveries_are_not_collapsed(stack: Stack) -> None:
     assert (first.json["status"], second.json["status"]) == ("queued", "queued")
     assert len(stack.scan("WebhooksTable")) == 2
     assert stack.queue_depth() == 2
+
+
+def test_a_message_delivered_again_under_a_new_webhook_id_is_one_event(stack: Stack) -> None:
+    """GHL may resend a message under a new webhookId: a new delivery, still one message in
+    the lead's behaviour stream (found by the soak)."""
+    payload = fixture_json("inbound_sms_data_wrapped.json")
+    first = stack.post_webhook(json.dumps(payload).encode())
+    payload["webhookId"] = "another-delivery-of-the-same-message"
+    again = stack.post_webhook(json.dumps(payload).encode())
+    assert first.json["id"] != again.json["id"]
+    assert [e["type"] for e in stack.scan("EventsTable")] == ["message_in"]

@@ -189,7 +189,12 @@ def behaviour_event_of(event: GhlWebhook, received_at: datetime) -> BehaviourEve
         lead=key,
         type=kind,
         timestamp=event.occurred_at or received_at,
-        event_id=event.dedupe_key,
+        # A message GHL delivers again under a new webhookId is still one message.
+        event_id=(
+            f"msg:{event.location_id}:{event.type}:{event.message_id}"
+            if event.message_id
+            else event.dedupe_key
+        ),
         source="ghl",
         data={k: v for k, v in data.items() if v is not None},
     )
