@@ -15,7 +15,7 @@ PORT  ?= 3000
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run demo test test-fast lint format lint-template bench fuzz build deploy lock events models clean
+.PHONY: help install run demo test test-fast lint format lint-template bench fuzz soak build deploy lock events models clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,6 +79,10 @@ lint-template: $(TOOLS)/cfn-lint/.installed $(TOOLS)/sam/.installed ## cfn-lint 
 
 bench: $(VENV)/.installed ## intake latency and cold-start benchmark (table + .bench/results.json)
 	@$(PY) -m bench
+
+# e.g. make soak SOAK_ARGS="--deliveries 1000 --leads 100" (python -m soak --help: every rate)
+soak: $(VENV)/.installed ## fault-injection soak: 10,000 deliveries with faults injected
+	@$(PY) -m soak $(SOAK_ARGS)
 
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(VENV)/.installed ## schemathesis, FUZZ_EXAMPLES (1000) cases per route, + the parsers' properties at length
