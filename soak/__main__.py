@@ -32,6 +32,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from soak.stack import LOCATION_ID, ROOT, SoakStack, StackConfig
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         drain_started = time.monotonic()
         settled = verify.wait_until_settled(stack, args.drain_timeout, _say)
         drain = time.monotonic() - drain_started
-        timings = {
+        timings: dict[str, Any] = {
             "setup_s": round(setup, 1),
             "traffic_s": round(traffic, 1),
             "drain_s": round(drain, 1),

@@ -230,6 +230,15 @@ def _sqs_clock_and_retention() -> None:
     )
 
 
+def speed_up_moto() -> None:
+    """Every speed-up above; none changes an answer (tests/unit/test_soak.py compares)."""
+    _transactions_without_table_copies()
+    _queries_read_one_partition()
+    _attribute_values_as_they_are()
+    _lookups_once()
+    _sqs_clock_and_retention()
+
+
 def _sample_stacks(out: Path) -> None:
     """Where moto spends its time (SOAK_PROFILE_MOTO=FILE): every 5 ms, each busy thread's
     stack; FILE gets the functions found most often on them (inclusive), rewritten every 10 s."""
@@ -283,11 +292,7 @@ def serve_moto(port_file: Path) -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _transactions_without_table_copies()
-    _queries_read_one_partition()
-    _attribute_values_as_they_are()
-    _lookups_once()
-    _sqs_clock_and_retention()
+    speed_up_moto()
     if os.environ.get("SOAK_PROFILE_MOTO"):
         _sample_stacks(Path(os.environ["SOAK_PROFILE_MOTO"]))
     app = _OneAtATime(DomainDispatcherApplication(create_backend_app))

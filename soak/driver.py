@@ -11,6 +11,7 @@ the tracking script does.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -134,7 +135,7 @@ class Driver:
         for t in threads:
             t.start()
         for run in self.runs:
-            self.at(self._rand(0.0, 2.0), lambda run=run: self._advance(run))
+            self.at(self._rand(0.0, 2.0), functools.partial(self._advance, run))
         while True:
             time.sleep(0.25)
             if all(r.done for r in self.runs) and self._idle():
@@ -252,11 +253,11 @@ class Driver:
             self._attempt(delivery, next(self._turn), run)
         for c in copies:
             if c.mode == "soon":
-                self.at(self._rand(0.2, 3.0), lambda c=c: self._first(c))
+                self.at(self._rand(0.2, 3.0), functools.partial(self._first, c))
             elif c.mode == "late":
-                self.at(self._rand(15.0, 60.0), lambda c=c: self._first(c))
+                self.at(self._rand(15.0, 60.0), functools.partial(self._first, c))
             elif c.mode == "new webhook id":
-                self.at(self._rand(1.0, 5.0), lambda c=c: self._first(c))
+                self.at(self._rand(1.0, 5.0), functools.partial(self._first, c))
 
     def _first(self, delivery: Delivery) -> None:
         self._build(delivery)
@@ -348,7 +349,9 @@ class Driver:
                 self.progress.batches += 1
             for n in self.w.batch_copies_of.get(batch.number, []):
                 copy = self.w.batches[n]
-                self.at(self._rand(1.0, 10.0), lambda c=copy: self._post_batch(c, body, None))
+                self.at(
+                    self._rand(1.0, 10.0), functools.partial(self._post_batch, copy, body, None)
+                )
             if run is not None:
                 self.at(self._rand(0.05, 0.4), lambda: self._advance(run))
             return

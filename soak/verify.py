@@ -76,11 +76,8 @@ def wait_until_settled(stack: SoakStack, timeout: float, say: Callable[[str], No
     calm, last_said = 0, time.monotonic()
     while time.monotonic() < deadline:
         depths = stack.queue_depths()
-        pending = {
-            q: sum(v.values())
-            for q, v in depths.items()
-            if not q.endswith("DLQ") and sum(v.values())
-        }
+        totals = {q: sum(v.values()) for q, v in depths.items() if not q.endswith("DLQ")}
+        pending = {q: n for q, n in totals.items() if n}
         if not pending and not stack.busy():
             calm += 1
             if calm >= 3:
@@ -307,8 +304,8 @@ def _faults(
     c = stack.config
     anthropic = Counter(stack.anthropic.injected)
     withheld = sum(1 for call, _, _ in unanswered if call.fault is None)
-    timeouts = Counter()
-    restarts = Counter()
+    timeouts: Counter[str] = Counter()
+    restarts: Counter[str] = Counter()
     for container in stack.containers:
         for cause, n in container.exits.items():
             restarts[cause] += n
@@ -360,7 +357,7 @@ def _faults(
 
 def _deliveries(report: Report, w: Workload) -> dict[str, Any]:
     """The intake's answers; returns the unique inbound messages that were taken."""
-    final = Counter()
+    final: Counter[str] = Counter()
     by_mode: dict[str, Counter[str]] = defaultdict(Counter)
     attempts: Counter[str] = Counter()
     for d in w.deliveries:
@@ -450,7 +447,7 @@ def _terminal(
         except ValueError:
             in_dlq.add("(not JSON)")
     outcome: dict[str, str] = {}
-    counts = Counter()
+    counts: Counter[str] = Counter()
     stuck = []
     for d in w.deliveries:
         if not (d.status and d.status < 300) or d.answer == "duplicate":
@@ -621,15 +618,15 @@ def _replies(
     sources: Counter[str] = Counter()
     replies: Counter[int] = Counter()
     for message_id, d in inbound.items():
-        claim = outbox.get(f"reply:{LOCATION_ID}:{message_id}")
-        if claim is None:
+        reply = outbox.get(f"reply:{LOCATION_ID}:{message_id}")
+        if reply is None:
             dlq = jobs.get(f"wh:{d.webhook_id}") == "in the DLQ"
             statuses["no reply claimed" + (" (job in the DLQ)" if dlq else "")] += 1
             replies[0] += 1
             continue
-        statuses[str(claim.get("status"))] += 1
-        sources[str((claim.get("decision") or {}).get("source"))] += 1
-        replies[delivered.get(claim["id"], 0)] += 1
+        statuses[str(reply.get("status"))] += 1
+        sources[str((reply.get("decision") or {}).get("source"))] += 1
+        replies[delivered.get(reply["id"], 0)] += 1
     kinds = Counter(_sms_kind(c) for c in claims)
     lost_kinds = Counter(lost_answer[i] for i in texts if i in lost_answer)
     report.numbers["replies"] = {
@@ -806,7 +803,7 @@ def _effects(
     task_families, note_families = _families()
     # Our side: each once-effect claim, attributed to (contact, family).
     ours: dict[str, Counter[tuple[str, str]]] = {"done": Counter(), "pending": Counter()}
-    steps = Counter()
+    steps: Counter[str] = Counter()
     for run in runs.values():
         for entry in run.get("history") or []:
             steps[f"{entry.get('type')}"] += 1
@@ -826,12 +823,12 @@ def _effects(
         elif effect.startswith("wf:") and ":" in effect[3:]:
             # wf:<location>:<contact>:<run id>:<seq>; run ids hold colons themselves
             head, seq = effect[3:].rsplit(":", 1)
-            run = runs.get(head) or runs.get(head.split(":", 2)[-1])
-            if run is not None:
-                step = _step_at(run, int(seq))
+            owner = runs.get(head) or runs.get(head.split(":", 2)[-1])
+            if owner is not None:
+                step = _step_at(owner, int(seq))
                 if step is not None and step[1] in ("create_task", "notify_agent"):
-                    family = f"workflow {run['workflow']}.{step[0]}"
-                    contact = str(run["contactId"])
+                    family = f"workflow {owner['workflow']}.{step[0]}"
+                    contact = str(owner["contactId"])
         if family and contact:
             ours["done" if item.get("status") == "done" else "pending"][(contact, family)] += 1
     theirs: Counter[tuple[str, str]] = Counter()
@@ -851,7 +848,7 @@ def _effects(
             missing[key[1]] += -extra
     opportunities = Counter(str(o.get("contactId")) for o in ghl_opportunities)
     double_opps = {c: n for c, n in opportunities.items() if n > 1}
-    by_family = Counter()
+    by_family: Counter[str] = Counter()
     for (_, family), n in theirs.items():
         by_family[family] += n
     report.numbers["effects"] = {
@@ -911,7 +908,7 @@ def _duplicates(report: Report, stack: SoakStack, w: Workload, driver: Any) -> N
     at_intake = sum(1 for d in w.deliveries if d.answer == "duplicate")
     in_progress = sum(1 for d in w.deliveries for a in d.attempts if a == 409)
     resent = sum(1 for d in w.copies if d.mode == "new webhook id")
-    redelivered = Counter()
+    redelivered: Counter[str] = Counter()
     for c in stack.containers:
         if c.function and c.records:
             redelivered[c.function] += c.redelivered_records
@@ -1002,8 +999,8 @@ def _logs(
             by_level[level.group(1) if level else "?"] += 1
     try:
         from local.logscan import find_leaks
-    except ImportError:  # pragma: no cover - local/logscan.py is written alongside
-        find_leaks = None
+    except ImportError:  # local/logscan.py is written alongside: without it, no scan
+        find_leaks = None  # type: ignore[assignment]
     leaks: list[str] = []
     if find_leaks is not None:
         for path in files:
@@ -1056,7 +1053,7 @@ def _private_key_text() -> str:
 # -- output ------------------------------------------------------------------------------------
 
 
-def print_report(report: Report, timings: dict[str, Any], say: Callable[[str], None]) -> None:
+def print_report(report: Report, timings: dict[str, Any], say: Callable[..., None]) -> None:
     say()
     for title, lines in report.sections:
         say(f"{title}:")

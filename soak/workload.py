@@ -272,7 +272,8 @@ def build(
 
     copies_of: dict[int, list[int]] = {}
     originals = [d.number for d in out]
-    modes, weights = zip(*DUPLICATE_MODES, strict=True)
+    modes = [m for m, _ in DUPLICATE_MODES]
+    weights = [w for _, w in DUPLICATE_MODES]
     for _ in range(deliveries - unique_count):
         original = out[rng.choice(originals)]
         mode = rng.choices(modes, weights=weights)[0]
@@ -292,11 +293,11 @@ def build(
     batch_copies_of: dict[int, list[int]] = {}
     for batch in list(batches):
         if rng.random() < 0.1:
-            copy = EventBatch(
+            resent = EventBatch(
                 number=len(batches), lead=batch.lead, events=batch.events, copy_of=batch.number
             )
-            batches.append(copy)
-            batch_copies_of.setdefault(batch.number, []).append(copy.number)
+            batches.append(resent)
+            batch_copies_of.setdefault(batch.number, []).append(resent.number)
     return Workload(people, out, batches, plans, copies_of, batch_copies_of)
 
 
