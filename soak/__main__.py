@@ -5,20 +5,22 @@ then it checks, prints and asserts what must hold under those faults.
     python -m soak --deliveries 10000 --leads 500 --seed 7
 
 Faults, each at a stated rate (``--help``): GHL answers 429 with ``Retry-After``, 500, 502 /
-503, times out or drops the connection after carrying a call out (local/ghl_standin.py);
+503, or carries a call out and then times out or drops the connection (local/ghl_standin.py);
 Anthropic answers 500, 529 or times out (local/anthropic_standin.py); DynamoDB throttles
-requests and SQS loses deletes (local/faults.py, a proxy in front of moto); copies of one
-delivery race in two intake containers; the jobs queue's visibility timeout is short; worker
-containers are SIGKILLed in the middle of batches — at a random moment, and right after GHL
-carried out one of their texts — and run past their Lambda timeout when GHL is slow, and are
-started again (soak/stack.py).
+requests and SQS keeps a copy of deleted messages (local/faults.py, a proxy in front of moto).
+Copies of one delivery race in two intake containers; leads now and then text twice before our
+reply; worker containers are SIGKILLed in the middle of batches — at a random moment, and just
+after GHL carried out one of their texts, before its answer reached them — and end at their
+Lambda timeout when GHL or the model is slow; every dead container is started again
+(soak/stack.py, soak/driver.py).
 
-The checks (soak/verify.py): every delivery accepted without a 5xx; exactly one reply per unique
-inbound message and none for a duplicate; every accepted delivery in a terminal state (processed,
-or in a DLQ whose alarm is raised); no event lost; no workflow step's effect carried out twice;
-no log line carrying a phone number, email, message text, token or key (local/logscan.py).
-Exit status 1 when a check fails; the report names what failed. Output: ``.local/soak/``
-(``report.json``, every container's log under ``logs/``).
+The checks (soak/verify.py): every delivery taken without a 5xx; exactly one reply per unique
+inbound message and none for a duplicate; every accepted delivery in a terminal state
+(processed, or in a DLQ whose alarm is raised); no event lost; no workflow step's effect carried
+out twice, nor any other task, note, text or opportunity; no log line carrying a phone number,
+email, message text, token or key (local/logscan.py), no stack trace. The exit status is 1 when
+a check fails, and the report names it. Output in ``.local/soak/``: ``report.json``, every
+container's log (``logs/``) and what the checks read (``state/``).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kills", type=int, default=6, help="worker containers SIGKILLed mid-batch")
     p.add_argument("--intakes", type=int, default=d.intakes, help="intake containers")
     p.add_argument("--workers", type=int, default=d.workers, help="worker containers")
+    p.add_argument("--scorers", type=int, default=d.scorers, help="ScoringFunction containers")
     p.add_argument("--function-timeout", type=float, default=d.function_timeout)
     p.add_argument("--visibility-timeout", type=int, default=d.visibility_timeout)
     p.add_argument("--time-scale", type=float, default=d.time_scale, help="workflow waits")
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     config = StackConfig(
         intakes=args.intakes,
         workers=args.workers,
+        scorers=args.scorers,
         function_timeout=args.function_timeout,
         visibility_timeout=args.visibility_timeout,
         time_scale=args.time_scale,
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             "drain_s": round(drain, 1),
             "settled": settled,
         }
-        report = verify.check(stack, workload, driver, args, timings)
+        report = verify.check(stack, workload, driver, timings)
     finally:
         stack.stop()
     timings["total_s"] = round(time.monotonic() - started, 1)

@@ -27,8 +27,21 @@ import httpx
 from soak.workload import Delivery, EventBatch, Workload, payload
 
 MAX_ATTEMPTS = 12
+#: Share of a lead's texts followed by its next one at once (before our reply).
+DOUBLE_TEXTS = 0.15
 #: Answers GHL retries (and the tracking script resends on).
 RETRIED = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+def _can_bind(address: str) -> bool:
+    import socket
+
+    try:
+        with socket.socket() as probe:
+            probe.bind((address, 0))
+    except OSError:
+        return False
+    return True
 
 
 @dataclass
@@ -39,7 +52,9 @@ class LeadRun:
     token: int = 0
     sms_seen: int = 0
     sms_at_send: int = 0
+    waiting_since: float = 0.0
     done: bool = False
+    finished: float = 0.0
 
 
 @dataclass
@@ -74,7 +89,7 @@ class Driver:
         self.on_progress = on_progress
         self._rng = random.Random(seed + 11)
         self._rng_lock = threading.Lock()
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], None], bool]] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._running = 0
@@ -88,15 +103,25 @@ class Driver:
         self._stop = threading.Event()
         self._unique_total = len(workload.unique)
         self._reported = 0
+        self.double_texts = 0
+        self.last_request = 0.0
+        self._visitors: dict[int, httpx.Client] = {}
+        self._own_addresses = _can_bind("127.0.1.2")
+        #: Waits for our reply that ran out (the lead texted on without it).
+        self.reply_timeouts = 0
+        self.reply_waits: list[float] = []
 
     # -- the scheduler -----------------------------------------------------------------------
     def _rand(self, low: float, high: float) -> float:
         with self._rng_lock:
             return self._rng.uniform(low, high)
 
-    def at(self, delay: float, task: Callable[[], None]) -> None:
+    def at(self, delay: float, task: Callable[[], None], *, timer: bool = False) -> None:
+        """Run ``task`` in ``delay`` seconds. A ``timer`` (a wait for a reply that may be over
+        before it fires) does not keep the soak's traffic going."""
         with self._cv:
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), task))
+            entry = (time.monotonic() + delay, next(self._seq), task, timer)
+            heapq.heappush(self._heap, entry)
             self._cv.notify()
 
     def _loop(self) -> None:
@@ -105,7 +130,7 @@ class Driver:
                 while not self._stop.is_set():
                     now = time.monotonic()
                     if self._heap and self._heap[0][0] <= now:
-                        _, _, task = heapq.heappop(self._heap)
+                        _, _, task, _ = heapq.heappop(self._heap)
                         self._running += 1
                         break
                     wait = self._heap[0][0] - now if self._heap else 0.5
@@ -123,7 +148,7 @@ class Driver:
 
     def _idle(self) -> bool:
         with self._cv:
-            return not self._heap and self._running == 0
+            return self._running == 0 and all(timer for _, _, _, timer in self._heap)
 
     def run(self) -> None:
         for lead in self.w.leads:
@@ -158,6 +183,7 @@ class Driver:
                 return
             run.waiting = False
             run.token += 1
+            self.reply_waits.append(time.monotonic() - run.waiting_since)
         self.at(self._rand(0.05, 0.4), lambda: self._advance(run))
 
     def _advance(self, run: LeadRun) -> None:
@@ -165,6 +191,7 @@ class Driver:
         with self._lock:
             if run.next >= len(plan):
                 run.done = True
+                run.finished = time.monotonic() - self.progress.started
                 return
             step = plan[run.next]
             run.next += 1
@@ -176,17 +203,31 @@ class Driver:
             self._send_batch(self.w.batches[step.batch], run)
 
     def _after(self, run: LeadRun, delivery: Delivery | None) -> None:
-        """The lead's move was taken (or refused for good): wait for our text, or go on."""
+        """The lead's move was taken (or refused for good): wait for our text, or go on. Now
+        and then a lead texts twice in a row without waiting (its two texts are then worked at
+        the same time)."""
         owed = delivery is not None and delivery.type in ("InboundMessage", "ContactCreate")
+        if owed and delivery is not None and delivery.type == "InboundMessage":
+            plan = self.w.plans[run.index]
+            following = plan[run.next].delivery if run.next < len(plan) else None
+            texts_again = (
+                following is not None and self.w.deliveries[following].type == "InboundMessage"
+            )
+            if texts_again and self._rand(0.0, 1.0) < DOUBLE_TEXTS:
+                with self._lock:
+                    self.double_texts += 1
+                self.at(self._rand(0.3, 2.0), lambda: self._advance(run))
+                return
         with self._lock:
             if owed and delivery is not None and delivery.status and delivery.status < 300:
                 if run.sms_seen > run.sms_at_send:
                     run.waiting = False
                 else:
                     run.waiting = True
+                    run.waiting_since = time.monotonic()
                     run.token += 1
                     token = run.token
-                    self.at(self.reply_timeout, lambda: self._reply_timeout(run, token))
+                    self.at(self.reply_timeout, lambda: self._reply_timeout(run, token), timer=True)
                     return
         self.at(self._rand(0.05, 0.4), lambda: self._advance(run))
 
@@ -195,15 +236,31 @@ class Driver:
             if not run.waiting or run.token != token:
                 return
             run.waiting = False
+            self.reply_timeouts += 1
         self._advance(run)
 
     # -- webhooks ----------------------------------------------------------------------------
     def _client(self) -> httpx.Client:
+        """GHL's side: its webhook senders, one connection pool per sending thread."""
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
             client = httpx.Client(timeout=30.0)
             self._local.client = client
         return client
+
+    def _visitor(self, lead: int) -> httpx.Client:
+        """The lead's own browser: its own address (127.0.x.y; all of 127/8 is loopback on
+        Linux), so per-client limits see a visitor, not the whole soak as one client."""
+        with self._lock:
+            client = self._visitors.get(lead)
+            if client is None:
+                address = (
+                    f"127.0.{1 + lead // 250}.{2 + lead % 250}" if self._own_addresses else None
+                )
+                transport = httpx.HTTPTransport(local_address=address) if address else None
+                client = httpx.Client(timeout=30.0, transport=transport)
+                self._visitors[lead] = client
+            return client
 
     def _build(self, delivery: Delivery) -> None:
         from local import devkeys
@@ -255,7 +312,7 @@ class Driver:
             if c.mode == "soon":
                 self.at(self._rand(0.2, 3.0), functools.partial(self._first, c))
             elif c.mode == "late":
-                self.at(self._rand(15.0, 60.0), functools.partial(self._first, c))
+                self.at(self._rand(10.0, 40.0), functools.partial(self._first, c))
             elif c.mode == "new webhook id":
                 self.at(self._rand(1.0, 5.0), functools.partial(self._first, c))
 
@@ -281,6 +338,7 @@ class Driver:
         with self._lock:
             delivery.attempts.append(result)
             self.progress.sent += 1
+            self.last_request = time.monotonic() - self.progress.started
         if isinstance(result, int) and result < 300:
             delivery.status, delivery.answer = result, answer
             delivery.accepted_at = time.monotonic()
@@ -331,7 +389,7 @@ class Driver:
         result: int | str
         data: dict[str, Any] = {}
         try:
-            response = self._client().post(url, content=body, headers=headers)
+            response = self._visitor(batch.lead).post(url, content=body, headers=headers)
             result = response.status_code
             if response.status_code in (202, 422):
                 data = response.json()

@@ -1,16 +1,22 @@
 """The local stack the soak runs, one process per Lambda container, faults at the edges.
 
-- moto (one request at a time, soak/aws.py) and in front of it the AWS fault proxy
-  (local/faults.py): DynamoDB throttling, SQS deletes that do not stick. Tables and queues
-  come from template.yaml (local/template.py); the queues' visibility timeout is short.
+- moto (soak/aws.py: one DynamoDB request at a time, as DynamoDB serialises the writes of an
+  item) and in front of it the AWS fault proxy (local/faults.py): DynamoDB throttling, SQS
+  deletes that do not stick. Tables and queues come from template.yaml (local/template.py);
+  the queues' visibility timeout is short (36 s: deployed 180-720 s) and the queue functions'
+  Lambda timeout 30 s, keeping the template's order (visibility > timeout).
 - GHL and Anthropic: the loopback stand-ins of local/, in this process, injecting their faults.
 - Each function of template.yaml in its own process (soak/container.py), with the environment
-  the template gives it: the intake behind the local API Gateway (several containers, so copies
-  of one delivery race), the worker on the jobs queue (several containers), the
-  ScoringFunction, the WorkflowFunction (its queue, and its sweep schedule in a container of
-  its own) and the RecommendationsFunction on the matches queue. A container that dies — killed
-  by the soak, or ending itself past its Lambda timeout — is started again, as Lambda starts a
-  new one.
+  the template gives it: the intake behind the local API Gateway (two containers, so copies of
+  one delivery race), the worker on the jobs queue (ten), the ScoringFunction (three), the
+  WorkflowFunction (its queue, and its sweep schedule in a container of its own) and the
+  RecommendationsFunction on the matches queue. A container that dies — killed by the soak,
+  or ending itself past its Lambda timeout — is started again, as Lambda starts a new one.
+
+The environment differs from a deployed one only where the soak needs it to: GHL and Anthropic
+are the stand-ins (``ANTHROPIC_API_KEY`` is set, so the Claude path runs), quiet hours are off
+and the per-lead workflow caps high (every reply and step may go at once), vague answers never
+hand a lead off, and workflow waits run ``time_scale`` times faster.
 
 Every line a container writes to stdout (its log, as Lambda ships it) goes to
 ``<out>/logs/<container>.log``; the harness's notices (stderr) to ``<out>/harness/``.
@@ -51,6 +57,7 @@ PERSONA = {
 class StackConfig:
     intakes: int = 2
     workers: int = 10
+    scorers: int = 3
     #: The SQS containers' Lambda timeout and the queues' visibility timeout (seconds).
     function_timeout: float = 30.0
     visibility_timeout: int = 36
@@ -294,7 +301,7 @@ class SoakStack:
         sources = {s.function: s for s in _sqs_sources(self.template)}
         for function, count in (
             ("WorkerFunction", c.workers),
-            ("ScoringFunction", 1),
+            ("ScoringFunction", c.scorers),
             ("WorkflowFunction", 1),
             ("RecommendationsFunction", 1),
         ):
@@ -441,8 +448,6 @@ class SoakStack:
                     elif event == "batch-done":
                         container.busy_since = None
                         container.failed_records += int(notice["failed"])
-                if event == "ready" and container.env.get("SOAK_URL"):
-                    pass
 
     def _supervise(self) -> None:
         looked = 0.0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections import Counter, defaultdict
@@ -210,9 +211,7 @@ def _family_of(text: str, families: dict[str, re.Pattern[str]]) -> str:
 # -- the checks --------------------------------------------------------------------------------
 
 
-def check(
-    stack: SoakStack, workload: Workload, driver: Any, args: Any, timings: dict[str, Any]
-) -> Report:
+def check(stack: SoakStack, workload: Workload, driver: Any, timings: dict[str, Any]) -> Report:
     report = Report()
     depths = stack.queue_depths()
     alarms = _alarms(stack, depths)
@@ -251,7 +250,7 @@ def check(
     ):
         (state / f"{name}.json").write_text(json.dumps(value, default=str, indent=1))
 
-    _workload(report, workload, args)
+    _workload(report, workload, driver)
     _faults(report, stack, ghl_injected, unanswered, proxy)
     inbound = _deliveries(report, workload)
     jobs = _terminal(
@@ -267,7 +266,7 @@ def check(
     return report
 
 
-def _workload(report: Report, w: Workload, args: Any) -> None:
+def _workload(report: Report, w: Workload, driver: Any) -> None:
     modes = Counter(d.mode for d in w.copies)
     types = Counter(d.type for d in w.unique)
     events = sum(len(b.events) for b in w.batches if b.copy_of is None)
@@ -292,6 +291,29 @@ def _workload(report: Report, w: Workload, args: Any) -> None:
             "resent batches",
         ],
     )
+    waits = sorted(driver.reply_waits)
+    finished = sorted(r.finished for r in driver.runs)
+    pacing = [
+        f"{driver.double_texts:,} times a lead texted again before our reply (both texts worked "
+        "at the same time)",
+        f"leads done with their conversations after {finished[len(finished) // 2]:.0f} s "
+        f"(median), the last after {finished[-1]:.0f} s; the last delivery (a late copy, a "
+        f"retry) went out after {driver.last_request:.0f} s",
+    ]
+    if waits:
+        pacing.insert(
+            1,
+            f"a lead waited for our reply {waits[len(waits) // 2]:.1f} s (median; 90th "
+            f"percentile {waits[int(len(waits) * 0.9)]:.1f} s); {driver.reply_timeouts} waits "
+            f"ran out after {driver.reply_timeout:g} s",
+        )
+    report.sections[-1][1].extend(pacing)
+    report.numbers["workload"]["double_texts"] = driver.double_texts
+    report.numbers["workload"]["reply_wait_s"] = {
+        "p50": waits[len(waits) // 2] if waits else None,
+        "p90": waits[int(len(waits) * 0.9)] if waits else None,
+        "timeouts": driver.reply_timeouts,
+    }
 
 
 def _faults(
@@ -558,9 +580,14 @@ def _replies(
     attributed: set[str] = set()
     open_claims: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     never_at_ghl: Counter[str] = Counter()
-    for claim in claims:
+    shared: list[str] = []  # claims naming a text another claim names already
+    for claim in sorted(claims, key=lambda c: str(c.get("sentAt") or "")):
         message_id = str(claim.get("messageId") or "")
-        if claim.get("status") == "done" and message_id in texts:
+        if claim.get("status") == "done" and message_id in attributed:
+            shared.append(f"{claim['id']} names {message_id} too")
+            open_claims[key_of(claim)].append({**claim, "status": "uncertain"})
+            delivered[claim["id"]] = 0
+        elif claim.get("status") == "done" and message_id in texts:
             attributed.add(message_id)
             delivered[claim["id"]] = 1
         elif claim.get("status") == "done":
@@ -638,6 +665,7 @@ def _replies(
         "texts_sent_again_after": dict(again_after),
         "claimed_but_never_at_ghl_by_kind": dict(never),
         "texts_without_claim": unclaimed,
+        "claims_naming_another_claims_text": shared[:20],
         "claims_by_kind": dict(kinds),
         "ghl_texts": len(texts),
         "ghl_texts_carried_out_answer_lost": dict(lost_kinds),
@@ -693,6 +721,15 @@ def _replies(
         f"{len(w.copies):,} copies delivered; {both + unclaimed} texts sent while the first "
         "was answered (a second sender)",
     )
+    report.check(
+        "each text at GHL is named by one claim",
+        not shared,
+        f"{len(shared)}: a retry that found 'its' text in GHL's history by the text alone took "
+        f"another reply's message, e.g. {shared[:3]}"
+        if shared
+        else "",
+        required=False,
+    )
     others = {k: n for k, n in again.items() if k != "reply"}
     report.check(
         "no other text sent twice (first texts, workflow texts, top matches)",
@@ -731,9 +768,21 @@ def _events(
         for e in accepted
         if where.get(e) and all(p.split("#", 1)[-1].startswith("visitor:") for p in where[e])
     ]
-    message_events = [d for d in inbound.values() if f"wh:{d.webhook_id}" not in where]
+    # A text's message_in event is keyed by its message id, or (before that) by the delivery's
+    # webhook id; either way one event per text, whatever GHL delivered again.
     resent = [d for d in w.copies if d.mode == "new webhook id" and d.answer == "queued"]
-    counted_twice = sum(1 for d in resent if f"wh:{d.webhook_id}" in where)
+    again_of: dict[int, list[Any]] = defaultdict(list)
+    for d in resent:
+        if d.copy_of is not None:
+            again_of[d.copy_of].append(d)
+
+    def stored(d: Any) -> int:
+        keys = {f"msg:{LOCATION_ID}:InboundMessage:{d.message_id}", f"wh:{d.webhook_id}"}
+        keys |= {f"wh:{c.webhook_id}" for c in again_of.get(d.number, [])}
+        return sum(len(where.get(k, [])) for k in keys)
+
+    message_events = [d for d in inbound.values() if stored(d) == 0]
+    counted_twice = sum(1 for d in inbound.values() if stored(d) > 1 and again_of.get(d.number))
     recorded = {str(m.get("messageId")) for m in messages if m.get("direction") == "inbound"}
     unrecorded = [m for m in inbound if m not in recorded]
     sent = sum(len(b.events) for b in w.batches)
@@ -1065,10 +1114,12 @@ def print_report(report: Report, timings: dict[str, Any], say: Callable[..., Non
         mark = "PASS" if c.ok else ("FAIL" if c.required else "NOTE")
         say(f"  {mark}  {c.name}" + (f" — {c.detail}" if c.detail else ""))
     say()
+    t = {k: timings.get(k, 0) for k in ("total_s", "setup_s", "traffic_s", "drain_s", "cpu_s")}
+    load = timings.get("load_average") or []
     say(
-        f"wall time: {timings.get('total_s', 0):.0f} s (stack up {timings.get('setup_s', 0):.0f} s, "
-        f"traffic {timings.get('traffic_s', 0):.0f} s, settling {timings.get('drain_s', 0):.0f} s); "
-        f"CPU {timings.get('cpu_s', 0):.0f} s in all processes"
+        f"wall time: {t['total_s']:.0f} s (stack up {t['setup_s']:.0f} s, traffic "
+        f"{t['traffic_s']:.0f} s, settling {t['drain_s']:.0f} s); CPU {t['cpu_s']:.0f} s in all "
+        f"processes; load average {' '.join(str(x) for x in load)} on {os.cpu_count()} CPUs"
     )
     failed = [c.name for c in report.checks if c.required and not c.ok]
     say(
