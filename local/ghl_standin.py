@@ -405,6 +405,12 @@ class GhlStandIn(LoopbackServer):
                 kept = [t for t in contact["tags"] if m == "POST" or t not in lowered]
                 contact["tags"] = kept + [t for t in lowered if m == "POST" and t not in kept]
                 return {"tags": contact["tags"]}
+            case "GET", ["contacts", cid, "notes"]:
+                cid = self._contact(cid)["id"]
+                return {"notes": [n for n in self.notes if n["contactId"] == cid]}
+            case "GET", ["contacts", cid, "tasks"]:
+                cid = self._contact(cid)["id"]
+                return {"tasks": [t for t in self.tasks if t["contactId"] == cid]}
             case "POST", ["contacts", cid, "notes"]:
                 self._require(b, "body")
                 cid = self._contact(cid)["id"]

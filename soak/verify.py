@@ -258,7 +258,7 @@ def check(stack: SoakStack, workload: Workload, driver: Any, timings: dict[str, 
     )
     _replies(report, workload, outbox, ghl_messages, unanswered, inbound, jobs)
     _events(report, workload, events, messages, inbound)
-    _effects(report, outbox, runs, ghl_tasks, ghl_notes, ghl_opportunities)
+    _effects(report, outbox, runs, ghl_tasks, ghl_notes, ghl_opportunities, unanswered)
     _duplicates(report, stack, workload, driver)
     _containers(report, stack)
     _logs(report, stack, workload, outbox, ghl_messages)
@@ -848,8 +848,20 @@ def _effects(
     ghl_tasks: list[dict[str, Any]],
     ghl_notes: list[dict[str, Any]],
     ghl_opportunities: list[dict[str, Any]],
+    unanswered: list[tuple[Any, int, Any]],
 ) -> None:
     task_families, note_families = _families()
+    # Tasks and notes GHL created whose answer never reached the caller, by cause.
+    lost: Counter[str] = Counter()
+    for call, status, payload in unanswered:
+        if call.method != "POST" or status >= 300:
+            continue
+        made = (payload or {}).get("task") or (payload or {}).get("note") or {}
+        if call.path.endswith("/tasks"):
+            lost[_family_of(str(made.get("title")), task_families)] += 1
+        elif call.path.endswith("/notes"):
+            lost[_family_of(str(made.get("body")), note_families)] += 1
+    found_at_ghl = sum(1 for o in outbox.values() if o.get("foundAtGhl"))
     # Our side: each once-effect claim, attributed to (contact, family).
     ours: dict[str, Counter[tuple[str, str]]] = {"done": Counter(), "pending": Counter()}
     steps: Counter[str] = Counter()
@@ -907,6 +919,8 @@ def _effects(
         "claimed_done_missing_at_ghl": dict(missing),
         "opportunities": len(ghl_opportunities),
         "contacts_with_two_opportunities": len(double_opps),
+        "tasks_and_notes_carried_out_answer_lost": dict(lost),
+        "claims_finished_from_ghls_side": found_at_ghl,
     }
     report.section(
         "workflow steps and other effects",
@@ -916,6 +930,9 @@ def _effects(
             + ")",
             "tasks and notes at GHL by cause: "
             + ", ".join(f"{n:,} {f}" for f, n in by_family.most_common()),
+            f"tasks and notes GHL created but whose answer was lost: {sum(lost.values())} ("
+            + (", ".join(f"{n} {f}" for f, n in lost.most_common()) or "none")
+            + f"); claims the retry found already done at GHL: {found_at_ghl}",
             f"opportunities at GHL: {len(ghl_opportunities):,} for {len(opportunities):,} contacts",
         ],
     )

@@ -124,6 +124,33 @@ def test_a_buyer_is_qualified_by_the_rule_based_path(
     assert c.lead_says("hello?") == []
 
 
+def test_the_buyers_note_and_tasks_are_made_once_when_ghl_loses_its_answers(
+    stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GHL creates the summary note and both tasks, but each first answer is lost (the
+    connection drops): the worker's retries find them in GHL and do not create them again."""
+    configure(monkeypatch, ghl)
+    lost: list[str] = []
+
+    def drop_first(call: Any, status: int, payload: Any, client: Any) -> bool:
+        made = call.json.get("title") or call.json.get("body") if call.method == "POST" else None
+        if call.path.endswith(("/tasks", "/notes")) and made and made not in lost:
+            lost.append(made)
+            return True
+        return False
+
+    ghl.before_answer = drop_first
+    c = new_lead(stack, ghl)
+    c.contact_created()
+    replies = [one_reply(c, text) for text in BUYER]
+
+    assert len(lost) == 3  # the note, the hot-lead task, the hand-off task
+    assert replies[10] == "Of course. I'll have Jorge give you a call shortly."
+    assert_buyer_in_ghl(c, ghl, stack)
+    assert len(ghl.calls_to("POST", f"/contacts/{c.contact_id}/tasks")) == 2
+    assert len(ghl.calls_to("POST", f"/contacts/{c.contact_id}/notes")) == 1
+
+
 def claude_turn(
     reply: str,
     answers: dict[str, Any] | None = None,

@@ -22,6 +22,7 @@ from ghl_ai.adapters.dynamo import (
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.behaviour.stitching import Stitcher
 from ghl_ai.config import scoring_settings
+from ghl_ai.errors import GhlApiError
 from ghl_ai.jobs import ScoringJob
 from ghl_ai.leads.models import LeadKey
 from ghl_ai.scoring.score import Scorer
@@ -436,6 +437,72 @@ def test_two_scorings_at_once_give_one_task(
 
     assert "tour_requested" not in svc.rescore(key).alerts
     assert not [t for t in ghl.tasks if t["contactId"] == contact and "tour" in t["title"]]
+
+
+def lose_first_answer(ghl: GhlStandIn, suffix: str) -> list[Any]:
+    """GHL carries out the first ``POST …{suffix}`` and the connection drops before its answer."""
+    lost: list[Any] = []
+
+    def drop(call: Any, status: int, payload: Any, client: Any) -> bool:
+        if call.method == "POST" and call.path.endswith(suffix) and not lost:
+            lost.append(call)
+            return True
+        return False
+
+    ghl.before_answer = drop
+    return lost
+
+
+@pytest.fixture(params=["task", "notify"])
+def alert_kind(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> str:
+    """The property_saved alert as a task, or as a note to the agent."""
+    monkeypatch.setenv("ALERT_RULES", json.dumps({"property_saved": {"task": request.param}}))
+    scoring_settings.cache_clear()
+    return str(request.param)
+
+
+def test_an_alert_ghl_created_but_whose_answer_was_lost_is_not_created_again(
+    alert_kind: str, stack: Stack, ghl: GhlStandIn, service: tuple[ScoringService, Clock]
+) -> None:
+    kind = alert_kind
+    svc, clock = service
+    contact = ghl.seed_contact(LOCATION_ID, firstName="Di", phone="+19095550112")["id"]
+    store(stack, contact, RULE_STREAMS["property_saved"](clock))
+    key = LeadKey(LOCATION_ID, contact)
+    lost = lose_first_answer(ghl, "/tasks" if kind == "task" else "/notes")
+
+    with pytest.raises(GhlApiError):
+        svc.rescore(key)  # the job fails and SQS delivers it again
+    assert lost
+    clock.now += timedelta(minutes=2)
+    svc.rescore(key)
+
+    made = ghl.tasks if kind == "task" else ghl.notes
+    saved = [x for x in made if x["contactId"] == contact and "saved" in str(x)]
+    assert len(saved) == 1
+    assert (
+        len(ghl.calls_to("POST", f"/contacts/{contact}/{'tasks' if kind == 'task' else 'notes'}"))
+        == 1
+    )
+
+
+def test_an_alert_whose_call_ghl_refused_with_a_500_is_created_on_the_retry(
+    stack: Stack, ghl: GhlStandIn, service: tuple[ScoringService, Clock]
+) -> None:
+    svc, clock = service
+    contact = ghl.seed_contact(LOCATION_ID, firstName="Ed", phone="+19095550113")["id"]
+    store(stack, contact, RULE_STREAMS["property_saved"](clock))
+    key = LeadKey(LOCATION_ID, contact)
+    ghl.script("POST", f"/contacts/{contact}/tasks", [500])  # not carried out
+
+    with pytest.raises(GhlApiError):
+        svc.rescore(key)
+    svc.rescore(key)
+
+    saved = [t for t in ghl.tasks if t["contactId"] == contact and "saved" in t["title"]]
+    assert len(saved) == 1
 
 
 # -- the function's own behaviour ------------------------------------------------------------

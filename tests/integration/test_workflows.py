@@ -24,6 +24,7 @@ from ghl_ai.adapters.dynamo import (
 )
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
+from ghl_ai.errors import GhlApiError
 from ghl_ai.jobs import WorkflowStartJob, WorkflowStepJob, parse_workflow_job
 from ghl_ai.leads.models import LeadChanges, LeadKey
 from ghl_ai.tenants import TenantDirectory
@@ -369,6 +370,102 @@ def test_a_redelivered_step_and_a_crash_after_sending_send_once(
     assert engine.step(step) == "sms already sent"
     assert world.texts(contact) == ["Hi Ana, a quick hello."]
     assert world.run(contact, run_id)["stepId"] == "wait"
+
+
+TASK_AND_NOTE = """
+- name: tell_the_agent
+  steps:
+    - id: call
+      type: create_task
+      title: "Call {first_name}"
+      body: "She asked about schools"
+      due_in: 1h
+    - {id: note, type: notify_agent, text: "{first_name} asked about schools"}
+"""
+
+
+def run_retrying(world: World, job: WorkflowStepJob | WorkflowStartJob) -> list[str]:
+    """Run the job and every step it queues as the WorkflowFunction would: a step that fails
+    (GHL's answer was lost) stays on the queue and is delivered again."""
+    assert world.engine is not None
+    url = world.stack.resources.queue_urls["WorkflowQueue"]
+    failures = []
+    assert isinstance(job, WorkflowStartJob)
+    world.engine.start(job)
+    for _ in range(20):
+        got = world.stack.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0
+        )
+        if not got.get("Messages"):
+            break
+        (message,) = got["Messages"]
+        step = parse_workflow_job(message["Body"])
+        assert isinstance(step, WorkflowStepJob)
+        try:
+            world.engine.step(step)
+        except GhlApiError as exc:
+            failures.append(f"{step.step_id}: {exc.status}")
+            continue  # not deleted: SQS delivers it again
+        world.stack.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return failures
+
+
+def test_a_task_and_a_note_ghl_created_but_whose_answers_were_lost_are_made_once(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    world = world_with(stack, monkeypatch, ghl, TASK_AND_NOTE)
+    world.clock.now = datetime.now(UTC)  # GHL dates what it creates by its own clock
+    contact = world.lead()
+    lost: list[str] = []
+
+    def drop_first(call: Any, status: int, payload: Any, client: Any) -> bool:
+        kind = call.path.rsplit("/", 1)[-1]
+        if call.method == "POST" and kind in ("tasks", "notes") and kind not in lost:
+            lost.append(kind)
+            return True  # carried out; the connection drops before the answer
+        return False
+
+    ghl.before_answer = drop_first
+    job = WorkflowStartJob(
+        id="start-lost",
+        received_at=world.clock(),
+        location_id=LOCATION_ID,
+        contact_id=contact,
+        workflow="tell_the_agent",
+    )
+    failures = run_retrying(world, job)
+
+    assert lost == ["tasks", "notes"]
+    assert failures == ["call: 0", "note: 0"]
+    assert [t["title"] for t in ghl.tasks if t["contactId"] == contact] == ["Call Ana"]
+    assert [n["body"] for n in ghl.notes if n["contactId"] == contact] == [
+        "Ana asked about schools"
+    ]
+    assert world.run(contact, "tell_the_agent:start-lost")["status"] == "done"
+
+
+def test_the_same_task_from_an_earlier_run_does_not_stand_in_for_a_new_one(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    """Two weeks later the workflow runs again and GHL answers 500 without creating the task:
+    the earlier run's identical task is not taken for it, and the retry creates it."""
+    world = world_with(stack, monkeypatch, ghl, TASK_AND_NOTE)
+    world.clock.now = datetime.now(UTC) - timedelta(days=14)
+    contact = world.lead()
+    first = WorkflowStartJob(
+        id="start-1",
+        received_at=world.clock(),
+        location_id=LOCATION_ID,
+        contact_id=contact,
+        workflow="tell_the_agent",
+    )
+    assert run_retrying(world, first) == []
+    world.clock.now = datetime.now(UTC)
+    ghl.script("POST", f"/contacts/{contact}/tasks", [500])
+    again = first.model_copy(update={"id": "start-2", "received_at": world.clock()})
+
+    assert run_retrying(world, again) == ["call: 500"]
+    assert [t["title"] for t in ghl.tasks if t["contactId"] == contact] == ["Call Ana"] * 2
 
 
 def test_a_text_due_at_night_waits_for_the_quiet_hours_window(

@@ -232,6 +232,24 @@ def test_note_and_task_are_created(ghl: GhlStandIn, client: GhlClient, contact_i
     assert [n["contactId"] for n in ghl.notes] == [contact_id]
 
 
+def test_a_contacts_tasks_and_notes_are_listed(
+    ghl: GhlStandIn, client: GhlClient, contact_id: str
+) -> None:
+    due = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
+    client.add_note(contact_id, "Wants a pool")
+    client.create_task(contact_id, "Call Dana", due, body="Asked for a call")
+    other = ghl.seed_contact(firstName="Lee")["id"]
+    client.add_note(other, "Not Dana's")
+
+    assert [n["body"] for n in client.list_notes(contact_id)] == ["Wants a pool"]
+    (task,) = client.list_tasks(contact_id)
+    assert (task["title"], task["body"], task["dueDate"]) == (
+        "Call Dana",
+        "Asked for a call",
+        "2026-03-05T09:30:00Z",
+    )
+
+
 def test_a_naive_due_date_is_refused(ghl: GhlStandIn, client: GhlClient, contact_id: str) -> None:
     with pytest.raises(ValueError, match="timezone"):
         client.create_task(contact_id, "Call", datetime(2026, 3, 5, 9, 30))

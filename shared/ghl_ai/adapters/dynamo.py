@@ -72,6 +72,18 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def moment(value: Any) -> datetime | None:
+    """A stored (or GHL's) ISO-8601 time as a datetime; None when it is absent or unreadable."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
 class _Table:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
@@ -669,13 +681,31 @@ class OutboxStore(_Table):
             )
             return from_item(response["Item"]) if "Item" in response else item
 
-    def once(self, effect_id: str, effect: Callable[[], Any], now: datetime) -> bool:
+    def once(
+        self,
+        effect_id: str,
+        effect: Callable[[], Any],
+        now: datetime,
+        *,
+        found: Callable[[datetime | None], bool] | None = None,
+    ) -> bool:
         """Carry out ``effect`` unless its claim is already ``done``; True when it ran now.
-        A crash between the effect and ``finish`` repeats it on retry: use this for effects
-        GHL does not duplicate harmfully, or that the client never retries blindly."""
+
+        Without ``found``, a crash between the effect and ``finish`` (or an answer GHL lost)
+        repeats the effect on retry: fine for effects that are the same done twice (a tag, a
+        field). With ``found`` — a look at GHL for the effect's result, given the claim's time —
+        the claim is marked ``sending`` before the effect; a retry that finds it ``sending`` asks
+        ``found`` first and carries the effect out again only when GHL does not have it."""
         claim = self.claim(effect_id, {"kind": effect_id.split(":", 1)[0]}, now)
-        if claim.get("status") == "done":
+        status = claim.get("status")
+        if status == "done":
             return False
+        if found is not None:
+            if status == "sending" and found(moment(claim.get("claimedAt"))):
+                self.finish(effect_id, "done", foundAtGhl=True)
+                return False
+            if status != "sending":
+                self.finish(effect_id, "sending")
         effect()
         self.finish(effect_id, "done")
         return True

@@ -315,6 +315,16 @@ class GhlClient:
         )
         return _unwrap(data, "task")
 
+    def list_tasks(self, contact_id: str) -> list[dict[str, Any]]:
+        """``GET /contacts/{id}/tasks`` → ``[{id, title, body, dueDate, completed, ...}]``."""
+        data = self._request("GET", "/contacts/{contactId}/tasks", {"contactId": contact_id})
+        return _list_in(data, "tasks")
+
+    def list_notes(self, contact_id: str) -> list[dict[str, Any]]:
+        """``GET /contacts/{id}/notes`` → ``[{id, body, dateAdded, ...}]``."""
+        data = self._request("GET", "/contacts/{contactId}/notes", {"contactId": contact_id})
+        return _list_in(data, "notes")
+
     # -- custom fields -----------------------------------------------------------------------
 
     def list_custom_fields(self, location_id: str) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from ghl_ai import effects
 from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import MAX_DELAY_SECONDS, JobQueue
@@ -347,34 +348,33 @@ class ConversationEngine:
         if qualified and not lead.get("qualifiedAt"):
             summary = summarise(intent, answers)
             wb.write_fields(loc, contact, {}, {"summary": summary})
-            self._once(
-                f"note:qualified:{loc}:{contact}", lambda: self._ghl.add_note(contact, summary)
+            effects.add_note(
+                self._outbox, self._ghl, f"note:qualified:{loc}:{contact}", contact, summary, now
             )
             wb.move_opportunity(loc, contact, profile.pipeline_name, profile.stage_qualified, title)
         if temp == "hot" and lead.get("temperature") != "hot":
-            self._once(
+            effects.create_task(
+                self._outbox,
+                self._ghl,
                 f"task:hot:{loc}:{contact}",
-                lambda: self._ghl.create_task(
-                    contact,
-                    f"Call {name}: hot lead",
-                    now + timedelta(hours=1),
-                    summarise(intent, answers),
-                ),
+                contact,
+                f"Call {name}: hot lead",
+                now + timedelta(hours=1),
+                summarise(intent, answers),
+                now,
             )
         if handoff and not lead.get("handedOff"):
             wb.add_tags(contact, HANDOFF_TAG)
-            self._once(
+            effects.create_task(
+                self._outbox,
+                self._ghl,
                 f"task:handoff:{loc}:{contact}",
-                lambda: self._ghl.create_task(
-                    contact,
-                    f"Call {name}: asked to talk to a person",
-                    now + timedelta(minutes=15),
-                    summarise(intent, answers),
-                ),
+                contact,
+                f"Call {name}: asked to talk to a person",
+                now + timedelta(minutes=15),
+                summarise(intent, answers),
+                now,
             )
-
-    def _once(self, effect_id: str, effect: Callable[[], Any]) -> None:
-        self._outbox.once(effect_id, effect, self._clock())
 
     # -- compliance --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from ghl_ai.adapters.dynamo import LeadStore, OutboxStore
+from ghl_ai.adapters.dynamo import LeadStore, OutboxStore, moment
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.conversation import compliance
 from ghl_ai.errors import GhlApiError
@@ -158,7 +158,7 @@ class Outbound:
     ) -> dict[str, Any] | None:
         """The outbound message with exactly this text GHL has for the lead since the claim
         (a minute's clock skew allowed), or None. GHL errors propagate: the job is retried."""
-        claimed = _moment(claim.get("claimedAt"))
+        claimed = moment(claim.get("claimedAt"))
         since = claimed - timedelta(minutes=1) if claimed is not None else None
         for conversation in self._ghl.search_conversations(key.location_id, key.contact_id):
             for message in self._ghl.get_conversation_messages(str(conversation["id"]), 50):
@@ -166,20 +166,7 @@ class Outbound:
                     continue
                 if str(message.get("body") or "").strip() != body.strip():
                     continue
-                added = _moment(message.get("dateAdded"))
+                added = moment(message.get("dateAdded"))
                 if since is None or added is None or added >= since:
                     return message
         return None
-
-    # -- write-back --------------------------------------------------------------------------
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None

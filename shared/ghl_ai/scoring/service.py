@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ghl_ai import effects
 from ghl_ai.adapters.dynamo import BehaviourEventStore, LeadStore, OutboxStore
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.behaviour.features import compute, stream_from_items
@@ -215,14 +216,19 @@ class ScoringService:
         body = f"Lead score {score.value} ({score.temperature}): " + "; ".join(score.reasons)
         contact = key.contact_id
         if rule.task == "task":
-            self._outbox.once(
+            effects.create_task(
+                self._outbox,
+                ghl,
                 f"task:{alert_id}",
-                lambda: ghl.create_task(contact, title, now + timedelta(hours=1), body),
+                contact,
+                title,
+                now + timedelta(hours=1),
+                body,
                 now,
             )
         elif rule.task == "notify":
-            self._outbox.once(
-                f"note:{alert_id}", lambda: ghl.add_note(contact, f"{title}. {body}"), now
+            effects.add_note(
+                self._outbox, ghl, f"note:{alert_id}", contact, f"{title}. {body}", now
             )
         self._leads.finish_alert(key, rule.name)
         logger.info(

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ghl_ai import effects
 from ghl_ai.adapters.dynamo import (
     BehaviourEventStore,
     LeadStore,
@@ -507,11 +508,11 @@ class WorkflowEngine:
         if isinstance(step, d.CreateTask):
             title, body = d.render(step.title, values), d.render(step.body, values)
             due = now + d.parse_duration(step.due_in)
-            self._outbox.once(effect, lambda: ghl.create_task(contact, title, due, body), now)
+            effects.create_task(self._outbox, ghl, effect, contact, title, due, body, now)
             return StepOutcome("next", "task created")
         if isinstance(step, d.NotifyAgent):
             text = d.render(step.text, values)
-            self._outbox.once(effect, lambda: ghl.add_note(contact, text), now)
+            effects.add_note(self._outbox, ghl, effect, contact, text, now)
             return StepOutcome("next", "agent notified")
         return StepOutcome("next", f"skipped: {step.type}")
 
