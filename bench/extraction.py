@@ -75,6 +75,13 @@ def same(name: str, predicted: Any, labelled: Any) -> bool:
     return predicted == labelled
 
 
+def field_names(rows: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    """The extractor's fields, then any other field the set labels (a field the extractor does
+    not have yet counts as missed, so a set can be written before the extractor learns it)."""
+    extra = sorted({n for r in rows for n in r["fields"] if n not in FIELD_NAMES})
+    return (*FIELD_NAMES, *extra)
+
+
 def rules_prediction(row: dict[str, Any]) -> Prediction:
     result: Extraction = extract(
         row["text"],
@@ -98,7 +105,7 @@ def nothing_prediction(_row: dict[str, Any]) -> Prediction:
 def expected_mode_baseline(rows: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Prediction]:
     """Answer the field we asked about with its most common labelled value."""
     modes: dict[str, Any] = {}
-    for name in FIELD_NAMES:
+    for name in field_names(rows):
         values = [
             json.dumps(r["fields"][name], sort_keys=True) for r in rows if name in r["fields"]
         ]
@@ -127,13 +134,14 @@ def score(
     rows: list[dict[str, Any]], predictions: Iterable[Prediction]
 ) -> tuple[dict[str, Any], list[str]]:
     """Numbers for one predictor, and a line per mistake."""
-    per_field: dict[str, Counter[str]] = {n: Counter() for n in FIELD_NAMES}
+    names = field_names(rows)
+    per_field: dict[str, Counter[str]] = {n: Counter() for n in names}
     intents: Counter[str] = Counter()
     flags: dict[str, Counter[str]] = {f: Counter() for f in FLAGS}
     errors: list[str] = []
     for row, (fields, intent, predicted_flags) in zip(rows, predictions, strict=True):
         where = f"line {row['_line']:>3} {row['text'][:70]!r}"
-        for name in FIELD_NAMES:
+        for name in names:
             labelled = row["fields"].get(name)
             predicted = fields.get(name)
             counts = per_field[name]
@@ -218,12 +226,25 @@ def evaluate(path: Path | str = DATA, *, with_errors: bool = False) -> dict[str,
     nothing, _ = score(rows, (nothing_prediction(r) for r in rows))
     mode = expected_mode_baseline(rows)
     expected_mode, _ = score(rows, (mode(r) for r in rows))
-    out = {
+    out: dict[str, Any] = {
         "messages": len(rows),
-        "label_counts": {n: rules["fields"][n]["labelled"] for n in FIELD_NAMES},
+        "label_counts": {n: rules["fields"][n]["labelled"] for n in field_names(rows)},
         "rules": rules,
         "baselines": {"nothing": nothing, "expected_field_mode": expected_mode},
     }
+    # Sets that tag their rows (``language``, ``family``) get the rules' numbers per group.
+    for key in ("language", "family"):
+        groups = sorted({str(r[key]) for r in rows if r.get(key)})
+        if groups:
+            out[f"by_{key}"] = {}
+            for group in groups:
+                part = [r for r in rows if r.get(key) == group]
+                numbers, _ = score(part, (rules_prediction(r) for r in part))
+                out[f"by_{key}"][group] = {
+                    "messages": len(part),
+                    "micro": numbers["micro"],
+                    "intent_accuracy": numbers["intent"]["accuracy"],
+                }
     if with_errors:
         out["errors"] = errors
     return out
@@ -268,6 +289,17 @@ def print_report(report: dict[str, Any], path: Path | str) -> None:
             f" {f['predicted']}, precision {_fmt(f['precision'])}, recall {_fmt(f['recall'])})"
         )
     print()
+    for key in ("language", "family"):
+        if f"by_{key}" not in report:
+            continue
+        print(f"  rules by {key}:")
+        for group, g in report[f"by_{key}"].items():
+            m = g["micro"]
+            print(
+                f"    {group:<14}{g['messages']:>4} messages  micro P {_fmt(m['precision'])}"
+                f"  R {_fmt(m['recall'])}  F1 {_fmt(m['f1'])}  intent {_fmt(g['intent_accuracy'])}"
+            )
+        print()
     print("  same run, compared:")
     header = (
         f"  {'predictor':<30}{'micro P':>8}{'micro R':>8}{'micro F1':>9}{'intent':>8}"
