@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -43,6 +44,7 @@ from ghl_ai.conversation.model import (
     MOTIVATIONS,
     PRE_APPROVAL,
     PROPERTY_TYPES,
+    READINESS,
     Answer,
     Decision,
     Extraction,
@@ -126,6 +128,12 @@ VALUE_SCHEMAS: dict[FieldName, dict[str, Any]] = {
     "motivation": {"type": "string", "enum": list(MOTIVATIONS)},
     "condition": {"type": "string", "enum": list(CONDITIONS)},
     "price": {"type": "integer", "minimum": 0, "description": "seller's price, US dollars"},
+    "bathrooms": {"type": "number", "minimum": 0, "description": "minimum bathrooms; 2.5 ok"},
+    "readiness": {
+        "type": "string",
+        "enum": list(READINESS),
+        "description": "only looking / no rush / wants a home's value without selling",
+    },
 }
 
 
@@ -212,6 +220,11 @@ def _features(value: Any) -> Any:
     return value
 
 
+def _halves(value: float) -> float:
+    """Bathrooms come in halves (a half bath); 2.25 is read as 2.5, never as 2.25."""
+    return round(value * 2) / 2
+
+
 def _choice(options: tuple[str, ...]) -> TypeAdapter[str]:
     """One of ``options``; "In Progress" / "move-in ready" read as in_progress / move_in_ready."""
 
@@ -263,6 +276,8 @@ _VALUE_ADAPTERS: dict[FieldName, TypeAdapter[Any]] = {
     "motivation": _choice(MOTIVATIONS),
     "condition": _choice(CONDITIONS),
     "price": TypeAdapter(Annotated[_Int, Field(gt=0, le=1_000_000_000)]),
+    "bathrooms": TypeAdapter(Annotated[float, Field(ge=0, le=20), AfterValidator(_halves)]),
+    "readiness": _choice(READINESS),
 }
 
 

@@ -33,6 +33,9 @@ INTENTS: tuple[Intent, ...] = get_args(Intent)
 #:                  "inherited" | "retiring" | "investment" | "other"
 #:   condition      "move_in_ready" | "good" | "needs_work" | "fixer_upper"
 #:   price          int   the seller's price expectation in US dollars
+#:   bathrooms      float minimum bathrooms, halves allowed ("two and a half baths" → 2.5)
+#:   readiness      "browsing" | "unhurried" | "value_curious": the lead is only looking, has
+#:                  no rush (a move far off), or wants to know a home's value without selling
 FieldName = Literal[
     "budget",
     "area",
@@ -45,6 +48,8 @@ FieldName = Literal[
     "motivation",
     "condition",
     "price",
+    "bathrooms",
+    "readiness",
 ]
 FIELD_NAMES: tuple[FieldName, ...] = get_args(FieldName)
 PRE_APPROVAL = ("yes", "no", "in_progress", "cash")
@@ -61,6 +66,10 @@ MOTIVATIONS = (
     "other",
 )
 CONDITIONS = ("move_in_ready", "good", "needs_work", "fixer_upper")
+READINESS = ("browsing", "unhurried", "value_curious")
+#: The languages the conversation is held in (replies, questions, notices).
+Language = Literal["en", "es"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 
 class Answer(BaseModel):
@@ -85,6 +94,8 @@ class Extraction(BaseModel):
     asked_if_bot: bool = False
     #: The message answered nothing we asked and carried no usable fact ("idk", "maybe", "lol").
     vague: bool = False
+    #: The language the message is written in, when it is clear (Spanglish counts as "es").
+    language: Language | None = None
 
 
 @dataclass(frozen=True)
