@@ -15,7 +15,9 @@ from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import JobQueue
 from ghl_ai.conversation.engine import OPT_IN_REPLY, ConversationEngine
 from ghl_ai.conversation.model import Answer, Decision, Extraction, Persona, Turn
+from ghl_ai.conversation.outbound import Outbound
 from ghl_ai.conversation.rules import RuleBrain
+from ghl_ai.errors import GhlApiError
 from ghl_ai.leads.models import LeadKey
 from ghl_ai.tenants import TenantDirectory
 from local import devkeys
@@ -301,6 +303,43 @@ def test_a_reply_sent_but_whose_answer_was_lost_is_not_sent_again(
     (claim,) = [o for o in stack.scan("OutboxTable") if o["id"].startswith("reply:")]
     assert claim["status"] == "done"
     assert len([m for m in stack.scan("MessagesTable") if m.get("direction") == "outbound"]) == 1
+
+
+def test_two_replies_with_the_same_text_each_reach_the_lead(
+    stack: Stack, rules: GhlStandIn
+) -> None:
+    """The lead texted twice; both replies read the same. GHL answered the first send 500
+    without sending it, and sent the second. The first's retry must not take the second's text
+    (same words, in GHL's history since the claim) for its own: the lead gets two texts."""
+    contact = rules.seed_contact(LOCATION_ID, firstName="Ann", phone="+19095550190")["id"]
+    key = LeadKey(LOCATION_ID, contact)
+    outbox = OutboxStore(stack.dynamodb, stack.resources.tables["OutboxTable"])
+    outbound = Outbound(
+        leads=LeadStore(stack.dynamodb, stack.resources.tables["LeadsTable"]),
+        outbox=outbox,
+        ghl=GhlClient(rules.base_url, "pit-test"),
+    )
+    text = "Thanks! Jorge will reach out shortly."
+    now = datetime.now(UTC)
+    first, second = (
+        outbox.claim(
+            f"reply:{LOCATION_ID}:{m}", {"locationId": LOCATION_ID, "contactId": contact}, now
+        )
+        for m in ("m1", "m2")
+    )
+    rules.script("POST", "/conversations/messages", [500])
+    with pytest.raises(GhlApiError):
+        outbound.send(key, first["id"], first, text)  # not sent; the claim is uncertain
+    assert outbound.send(key, second["id"], second, text)
+    assert texts_to(rules, contact) == [text]
+
+    retry = outbox.get(first["id"])
+    assert retry is not None and retry["status"] == "uncertain"
+    assert outbound.send(key, first["id"], retry, text)
+
+    assert texts_to(rules, contact) == [text, text]
+    held = {outbox.get(c["id"])["messageId"] for c in (first, second)}  # type: ignore[index]
+    assert len(held) == 2
 
 
 # -- the first message says who is writing -----------------------------------------------------

@@ -476,7 +476,10 @@ def test_an_alert_ghl_created_but_whose_answer_was_lost_is_not_created_again(
     with pytest.raises(GhlApiError):
         svc.rescore(key)  # the job fails and SQS delivers it again
     assert lost
+    # Before the retry the lead browses on: the score (in the task's text) moves.
     clock.now += timedelta(minutes=2)
+    store(stack, contact, [{"type": "page_view", "timestamp": ago(clock, minutes=1),
+                            "eventId": "p9", "visitorId": "v"}])  # fmt: skip
     svc.rescore(key)
 
     made = ghl.tasks if kind == "task" else ghl.notes

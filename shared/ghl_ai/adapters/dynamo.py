@@ -681,23 +681,26 @@ class OutboxStore(_Table):
             )
             return from_item(response["Item"]) if "Item" in response else item
 
-    def once(
+    def once(self, effect_id: str, effect: Callable[[], Any], now: datetime) -> bool:
+        """Carry out ``effect`` unless its claim is already ``done``; True when it ran now.
+        A crash between the effect and ``finish`` (or an answer GHL lost) repeats the effect on
+        retry: use this for effects that are the same done twice (a tag, a field); tasks and
+        notes go through ``ghl_ai.effects``."""
+        claim = self.claim(effect_id, {"kind": effect_id.split(":", 1)[0]}, now)
+        return self.carry_out(claim, effect)
+
+    def carry_out(
         self,
-        effect_id: str,
+        claim: dict[str, Any],
         effect: Callable[[], Any],
-        now: datetime,
         *,
         found: Callable[[datetime | None], bool] | None = None,
     ) -> bool:
-        """Carry out ``effect`` unless its claim is already ``done``; True when it ran now.
-
-        Without ``found``, a crash between the effect and ``finish`` (or an answer GHL lost)
-        repeats the effect on retry: fine for effects that are the same done twice (a tag, a
-        field). With ``found`` — a look at GHL for the effect's result, given the claim's time —
-        the claim is marked ``sending`` before the effect; a retry that finds it ``sending`` asks
-        ``found`` first and carries the effect out again only when GHL does not have it."""
-        claim = self.claim(effect_id, {"kind": effect_id.split(":", 1)[0]}, now)
-        status = claim.get("status")
+        """Carry out the claimed effect unless it is ``done``; True when it ran now. With
+        ``found`` — a look at GHL for the effect's result, given the claim's time — the claim is
+        marked ``sending`` before the effect, and a retry that finds it ``sending`` asks
+        ``found`` first: the effect runs again only when GHL does not have it."""
+        effect_id, status = str(claim["id"]), claim.get("status")
         if status == "done":
             return False
         if found is not None:
@@ -709,6 +712,22 @@ class OutboxStore(_Table):
         effect()
         self.finish(effect_id, "done")
         return True
+
+    def take_message(self, message_id: str, claim: dict[str, Any], now: datetime) -> bool:
+        """Record that GHL's message ``message_id`` is the text of ``claim`` (another claim's
+        retry must not take it for its own, though the text is the same); False when another
+        claim holds it already."""
+        taken = self.claim(
+            f"sent:{message_id}",
+            {
+                "kind": "sent",
+                "locationId": claim.get("locationId"),
+                "contactId": claim.get("contactId"),
+                "owner": claim["id"],
+            },
+            now,
+        )
+        return taken.get("owner") == claim["id"]
 
     def finish(self, effect_id: str, status: str, **attributes: Any) -> None:
         """Record the state: ``sending`` (GHL is being called), ``uncertain`` (GHL may have

@@ -349,7 +349,7 @@ class ConversationEngine:
             summary = summarise(intent, answers)
             wb.write_fields(loc, contact, {}, {"summary": summary})
             effects.add_note(
-                self._outbox, self._ghl, f"note:qualified:{loc}:{contact}", contact, summary, now
+                self._outbox, self._ghl, f"note:qualified:{loc}:{contact}", key, summary, now
             )
             wb.move_opportunity(loc, contact, profile.pipeline_name, profile.stage_qualified, title)
         if temp == "hot" and lead.get("temperature") != "hot":
@@ -357,7 +357,7 @@ class ConversationEngine:
                 self._outbox,
                 self._ghl,
                 f"task:hot:{loc}:{contact}",
-                contact,
+                key,
                 f"Call {name}: hot lead",
                 now + timedelta(hours=1),
                 summarise(intent, answers),
@@ -369,7 +369,7 @@ class ConversationEngine:
                 self._outbox,
                 self._ghl,
                 f"task:handoff:{loc}:{contact}",
-                contact,
+                key,
                 f"Call {name}: asked to talk to a person",
                 now + timedelta(minutes=15),
                 summarise(intent, answers),

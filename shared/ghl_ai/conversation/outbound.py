@@ -143,7 +143,15 @@ class Outbound:
             )
             self._outbox.finish(effect_id, "failed", error=exc.status)
             return False
-        self._done(effect_id, claim, result.get("messageId"))
+        message_id = result.get("messageId")
+        if message_id and not self._outbox.take_message(str(message_id), claim, self._clock()):
+            # Another claim's retry took our text for its own in the moment between GHL
+            # sending it and this line: that lead got one text for two claims.
+            logger.warning(
+                "a text GHL sent was taken by another claim",
+                extra={"contact_id": key.contact_id, "effect_id": effect_id},
+            )
+        self._done(effect_id, claim, message_id)
         return True
 
     def _done(self, effect_id: str, claim: dict[str, Any], message_id: Any) -> None:
@@ -157,7 +165,9 @@ class Outbound:
         self, key: LeadKey, body: str, claim: dict[str, Any]
     ) -> dict[str, Any] | None:
         """The outbound message with exactly this text GHL has for the lead since the claim
-        (a minute's clock skew allowed), or None. GHL errors propagate: the job is retried."""
+        (a minute's clock skew allowed) that no other claim holds, or None; the one found is
+        then held by this claim (two replies may have the same text: each takes its own
+        message). GHL errors propagate: the job is retried."""
         claimed = moment(claim.get("claimedAt"))
         since = claimed - timedelta(minutes=1) if claimed is not None else None
         for conversation in self._ghl.search_conversations(key.location_id, key.contact_id):
@@ -167,6 +177,8 @@ class Outbound:
                 if str(message.get("body") or "").strip() != body.strip():
                     continue
                 added = moment(message.get("dateAdded"))
-                if since is None or added is None or added >= since:
+                if since is not None and added is not None and added < since:
+                    continue
+                if self._outbox.take_message(str(message.get("id")), claim, self._clock()):
                     return message
         return None

@@ -220,16 +220,14 @@ class ScoringService:
                 self._outbox,
                 ghl,
                 f"task:{alert_id}",
-                contact,
+                key,
                 title,
                 now + timedelta(hours=1),
                 body,
                 now,
             )
         elif rule.task == "notify":
-            effects.add_note(
-                self._outbox, ghl, f"note:{alert_id}", contact, f"{title}. {body}", now
-            )
+            effects.add_note(self._outbox, ghl, f"note:{alert_id}", key, f"{title}. {body}", now)
         self._leads.finish_alert(key, rule.name)
         logger.info(
             "alert fired",

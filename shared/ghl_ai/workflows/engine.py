@@ -508,11 +508,11 @@ class WorkflowEngine:
         if isinstance(step, d.CreateTask):
             title, body = d.render(step.title, values), d.render(step.body, values)
             due = now + d.parse_duration(step.due_in)
-            effects.create_task(self._outbox, ghl, effect, contact, title, due, body, now)
+            effects.create_task(self._outbox, ghl, effect, key, title, due, body, now)
             return StepOutcome("next", "task created")
         if isinstance(step, d.NotifyAgent):
             text = d.render(step.text, values)
-            effects.add_note(self._outbox, ghl, effect, contact, text, now)
+            effects.add_note(self._outbox, ghl, effect, key, text, now)
             return StepOutcome("next", "agent notified")
         return StepOutcome("next", f"skipped: {step.type}")
 
