@@ -713,7 +713,9 @@ class OutboxStore(_Table):
         self.finish(effect_id, "done")
         return True
 
-    def take_message(self, message_id: str, claim: dict[str, Any], now: datetime) -> bool:
+    def take_message(
+        self, message_id: str, claim: dict[str, Any], key: LeadKey, now: datetime
+    ) -> bool:
         """Record that GHL's message ``message_id`` is the text of ``claim`` (another claim's
         retry must not take it for its own, though the text is the same); False when another
         claim holds it already."""
@@ -721,8 +723,8 @@ class OutboxStore(_Table):
             f"sent:{message_id}",
             {
                 "kind": "sent",
-                "locationId": claim.get("locationId"),
-                "contactId": claim.get("contactId"),
+                "locationId": key.location_id,  # the byLead index: erasing the lead finds it
+                "contactId": key.contact_id,
                 "owner": claim["id"],
             },
             now,

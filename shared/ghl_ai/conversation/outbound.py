@@ -144,7 +144,7 @@ class Outbound:
             self._outbox.finish(effect_id, "failed", error=exc.status)
             return False
         message_id = result.get("messageId")
-        if message_id and not self._outbox.take_message(str(message_id), claim, self._clock()):
+        if message_id and not self._outbox.take_message(str(message_id), claim, key, self._clock()):
             # Another claim's retry took our text for its own in the moment between GHL
             # sending it and this line: that lead got one text for two claims.
             logger.warning(
@@ -179,6 +179,6 @@ class Outbound:
                 added = moment(message.get("dateAdded"))
                 if since is not None and added is not None and added < since:
                     continue
-                if self._outbox.take_message(str(message.get("id")), claim, self._clock()):
+                if self._outbox.take_message(str(message.get("id")), claim, key, self._clock()):
                     return message
         return None
