@@ -720,7 +720,7 @@ class OutboxStore(_Table):
         retry must not take it for its own, though the text is the same); False when another
         claim holds it already."""
         taken = self.claim(
-            f"sent:{message_id}",
+            f"sent:{key.location_id}:{message_id}",
             {
                 "kind": "sent",
                 "locationId": key.location_id,  # the byLead index: erasing the lead finds it
