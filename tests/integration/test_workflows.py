@@ -28,7 +28,7 @@ from ghl_ai.errors import GhlApiError
 from ghl_ai.jobs import WorkflowStartJob, WorkflowStepJob, parse_workflow_job
 from ghl_ai.leads.models import LeadChanges, LeadKey
 from ghl_ai.tenants import TenantDirectory
-from ghl_ai.workflows.engine import GRACE_SECONDS, WorkflowEngine
+from ghl_ai.workflows.engine import GRACE_SECONDS, SWEEP_LEASE_SECONDS, WorkflowEngine
 from local.ghl_standin import GhlStandIn
 from tests.conftest import LOCATION_ID, Stack
 from tests.conversation.driver import configure
@@ -466,6 +466,28 @@ def test_the_same_task_from_an_earlier_run_does_not_stand_in_for_a_new_one(
 
     assert run_retrying(world, again) == ["call: 500"]
     assert [t["title"] for t in ghl.tasks if t["contactId"] == contact] == ["Call Ana"] * 2
+
+
+def test_the_sweep_queues_a_due_step_once_while_it_waits_in_the_queue(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ghl: GhlStandIn
+) -> None:
+    """A backlogged queue: the step the sweep queued is not taken yet. The next sweeps leave
+    the run alone; if that step is lost, the sweep queues it again once its lease ends."""
+    world = world_with(stack, monkeypatch, ghl, ONE_TEXT)
+    engine = world.build()
+    contact = world.lead()
+    world.start("one_text", contact)  # the hello text, then a one-day wait
+    url = stack.resources.queue_urls["WorkflowQueue"]
+
+    world.clock.now += timedelta(days=1, minutes=1)
+    assert engine.sweep() == 1
+    assert [engine.sweep() for _ in range(3)] == [0, 0, 0]
+    stack.sqs.purge_queue(QueueUrl=url)  # the step is lost
+
+    world.clock.now += timedelta(seconds=SWEEP_LEASE_SECONDS + 1)
+    assert engine.sweep() == 1
+    world.pump()
+    assert world.texts(contact) == ["Hi Ana, a quick hello.", "Bye for now, Ana."]
 
 
 def test_a_text_due_at_night_waits_for_the_quiet_hours_window(

@@ -16,7 +16,10 @@ created or deleted per wait (a cancelled run needs no clean-up, a deploy or a re
 nothing: the state is the table), it is one query a minute whatever the number of runs, and it
 runs the same on the local stack; the cost is up to a minute of lateness, fine for nurture.
 Every advance also sets ``dueAt`` (a short wait's plus two minutes of grace), so a step message
-lost between the write and the send is picked up by the sweep: the run cannot get stuck.
+lost between the write and the send is picked up by the sweep: the run cannot get stuck. The
+sweep moves the ``dueAt`` of each run it queues ``SWEEP_LEASE_SECONDS`` on: while the step waits
+in a backlogged queue the next sweeps leave the run alone (else each sweep would queue it
+again, and a backlog would feed itself), and a step lost after all is queued again then.
 
 **Before every step:** the exit goals (replied, appointment booked, opted out, DND, handed
 off, opportunity won / lost) end the run. Before a message (SMS, email, matches): the
@@ -62,6 +65,8 @@ from ghl_ai.workflows.experiments import assign
 
 #: A step message lost after its run advanced is re-sent by the sweep after this much grace.
 GRACE_SECONDS = 120
+#: How long a step the sweep queued holds its run before the sweep queues it again.
+SWEEP_LEASE_SECONDS = 600
 HISTORY_KEPT = 50
 THREE_DAYS = timedelta(days=3)
 MESSAGE_TYPES = ("send_sms", "send_email", "send_matches")
@@ -361,7 +366,10 @@ class WorkflowEngine:
         for run in self._runs.due(now):
             if run.get("status") != "active":
                 continue
-            self._send_step(run, int(run["seq"]), str(run["stepId"]), 0)
+            seq = int(run["seq"])
+            if not self._runs.advance(run, seq, {"dueAt": now + SWEEP_LEASE_SECONDS}):
+                continue  # the run moved on meanwhile
+            self._send_step(run, seq, str(run["stepId"]), 0)
             queued += 1
         return queued
 
