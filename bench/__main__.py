@@ -57,10 +57,14 @@ Usage (from the repository root)::
    run``'s local AWS; no goal); the ChurnScoreFunction's cold init with its models (goal
    800 ms median) and the ChurnSweepFunction's (numpy loaded or not, a layers check).
 
+9. Knowledge-base retrieval (bench/retrieval.py): recall@3 and the answer decision on the
+   labelled questions over the demo documents (data/kb), beside a keyword-overlap baseline in
+   the same run; warm search latency over 1,000 chunks (goal p99 10 ms) and the cold build.
+
 ``--only SECTION`` (repeatable: intake, cold, worker, extraction, scoring, recommend,
-workflows, churn) runs only those; the results file keeps the other sections from its previous
-run (``measured`` says when each was measured). Numbers go to stdout and ``.bench/results.json``.
-Exit status is 0 even if a goal fails.
+workflows, churn, retrieval) runs only those; the results file keeps the other sections from
+its previous run (``measured`` says when each was measured). Numbers go to stdout and
+``.bench/results.json``. Exit status is 0 even if a goal fails.
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ SECTIONS = (
     "recommend",
     "workflows",
     "churn",
+    "retrieval",
 )
 REPORT_KEYS = {
     "intake": "latency",
@@ -136,6 +141,7 @@ REPORT_KEYS = {
     "recommend": "recommend",
     "workflows": "workflows",
     "churn": "churn",
+    "retrieval": "retrieval",
 }
 #: Goals in the order they are listed.
 GOAL_ORDER = (
@@ -150,6 +156,7 @@ GOAL_ORDER = (
     "workflow_step_own_work_p99",
     "churn_sweep_own_work_total",
     "churn_score_cold_init_median",
+    "retrieval_warm_p99",
 )
 
 #: Locations the marketplace deliveries come from (a multi-location marketplace install).
@@ -990,6 +997,12 @@ def print_report(report: dict[str, Any]) -> None:
     if ch:
         print_churn(ch, "8")
 
+    kb = report.get("retrieval")
+    if kb:
+        from bench.retrieval import print_retrieval
+
+        print_retrieval(kb, "9")
+
     print()
     present = [n for n, key in enumerate(SECTIONS, start=1) if report.get(REPORT_KEYS[key])]
     print(f"{max(present, default=0) + 1}. Goals")
@@ -1336,6 +1349,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         report["churn"] = churn.run(args)
         report["goals"].extend(churn.goals(report["churn"]))
+    if "retrieval" in sections:
+        from bench import retrieval
+
+        print("[bench] retrieval: knowledge base quality, latency ...", file=sys.stderr, flush=True)
+        report["retrieval"] = retrieval.run()
+        report["goals"].extend(retrieval.goals(report["retrieval"]))
     report["output"] = str(args.output)
     report["runtime_s"] = round(time.perf_counter() - started, 1)
     if args.only:

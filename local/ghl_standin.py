@@ -72,6 +72,9 @@ cf-address       | Property Address | TEXT           |
 cf-motivation    | Seller Motivation | TEXT          |
 cf-condition | Property Condition | SINGLE_OPTIONS | Move-in ready, Good, Needs work, Fixer upper
 cf-price         | Price Expectation | MONETORY      |
+cf-bathrooms     | Bathrooms        | NUMERICAL      |
+cf-readiness | Readiness | SINGLE_OPTIONS | Just browsing, No rush, Curious about value
+cf-language | Preferred Language | SINGLE_OPTIONS | English, Spanish
 """
 NON_CONVERSATION_VERSION, CONVERSATION_VERSION = "2021-07-28", "2021-04-15"
 

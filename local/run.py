@@ -312,6 +312,13 @@ def main() -> int:
         f"  listings     {catalogue.added + catalogue.updated + catalogue.unchanged} demo "
         "listings (RESO) in the catalogue; import yours: .venv/bin/ghl-ai listings import FILE"
     )
+    documents = _demo_documents(
+        dynamodb, resources.tables["KnowledgeTable"], parameters["GhlLocationId"]
+    )
+    _say(
+        f"  knowledge    {documents} demo documents (data/kb/docs) in the knowledge base;"
+        " ghl-ai kb search|add|list (KNOWLEDGE_TABLE: .local/stack.json)"
+    )
     if standin:
         from local import demo_data
 
@@ -337,6 +344,31 @@ def main() -> int:
     moto.stop()
     STATE.unlink(missing_ok=True)
     return 0
+
+
+def _demo_documents(dynamodb: Any, table: str, location_id: str) -> int:
+    """The demo agent's documents in the knowledge base (each file under its own name)."""
+    from datetime import UTC, datetime
+
+    from ghl_ai.knowledge.ingest import doc_id_for, ingest
+    from ghl_ai.knowledge.model import EXTENSIONS
+    from ghl_ai.knowledge.parse import title_from_filename
+    from ghl_ai.knowledge.store import KnowledgeStore
+
+    store = KnowledgeStore(dynamodb, table)
+    paths = [p for p in sorted((ROOT / "data" / "kb" / "docs").iterdir()) if p.suffix in EXTENSIONS]
+    for path in paths:
+        ingest(
+            store,
+            location_id,
+            path.read_bytes(),
+            EXTENSIONS[path.suffix],
+            datetime.now(UTC),
+            fallback_title=title_from_filename(path),
+            doc_id=doc_id_for(path.stem),
+            source=path.name,
+        )
+    return len(paths)
 
 
 def _model_version() -> str:

@@ -12,6 +12,8 @@
     ghl-ai workflows runs CONTACT_ID     a lead's workflow runs (cancel RUN_ID --contact ID)
     ghl-ai workflows report [--hours 48] the A/B experiments' results (a Scan of the runs table)
     ghl-ai lead delete CONTACT_ID --location ID [--yes]  erase a lead from every table
+    ghl-ai kb add FILE... --location ID  the agent's documents (PDF, Markdown, text, HTML)
+    ghl-ai kb list|remove DOC_ID|search "question" --location ID   the knowledge base
 
 Training and evaluation use scikit-learn; they run here, never in a Lambda.
 """
@@ -1417,6 +1419,247 @@ def tenants_connect(
             f" (access token until {body['expiresAt']}, refreshed by the functions)",
             markup=False,
         )
+
+    _emit(body, as_json, human)
+
+
+# -- the knowledge base (the agent's documents) ----------------------------------------------
+
+kb_app = typer.Typer(
+    help="The agent's documents a lead's questions are answered from.", no_args_is_help=True
+)
+app.add_typer(kb_app, name="kb")
+KnowledgeTableOption = Annotated[
+    str | None,
+    typer.Option("--table", envvar="KNOWLEDGE_TABLE", help="The knowledge table."),
+]
+
+
+def _knowledge_store(location: str | None, table: str | None) -> tuple[str, Any]:
+    import boto3
+
+    from ghl_ai.knowledge.store import KnowledgeStore
+
+    if not location:
+        raise _fail("--location (or GHL_LOCATION_ID) is required")
+    if not table:
+        raise _fail("--table (or KNOWLEDGE_TABLE) is required")
+    return location, KnowledgeStore(boto3.client("dynamodb"), table)
+
+
+@contextmanager
+def _knowledge_errors(table: str | None) -> Iterator[None]:
+    from ghl_ai.knowledge.store import KnowledgeUnavailable
+
+    try:
+        with _dynamodb_errors(table or ""):
+            yield
+    except KnowledgeUnavailable as exc:
+        cause = exc.__cause__
+        detail = getattr(cause, "response", {}).get("Error", {}).get("Message") or str(exc)
+        raise _fail(f"DynamoDB table {table}: {detail}") from None
+
+
+@kb_app.command("add")
+def kb_add(
+    files: Annotated[
+        list[Path], typer.Argument(help="PDF, Markdown (.md), text (.txt) or HTML files.")
+    ],
+    location: LocationOption = None,
+    title: Annotated[
+        str | None, typer.Option(help="The document's title (one file only; else its own).")
+    ] = None,
+    doc_id: Annotated[
+        str | None,
+        typer.Option("--doc-id", help="Its id (one file only; else made from the title)."),
+    ] = None,
+    table: KnowledgeTableOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add documents to the location's knowledge base: each is parsed, cut into passages and
+    stored under its file name as id (``hoa-victoria-gardens.md`` → ``hoa-victoria-gardens``)
+    with its own title (first heading, <title>, the PDF's title) unless --title is given.
+    Adding a file again replaces it (the same bytes again change nothing). A file that
+    cannot be read is reported and skipped (exit 1)."""
+    from ghl_ai.knowledge.ingest import doc_id_for, ingest
+    from ghl_ai.knowledge.model import EXTENSIONS, DocumentError
+    from ghl_ai.knowledge.parse import title_from_filename
+
+    location_id, store = _knowledge_store(location, table)
+    if len(files) > 1 and (title or doc_id):
+        raise _fail("--title and --doc-id name one document: give one file with them")
+    results: list[dict[str, Any]] = []
+    with (
+        Progress(
+            TextColumn("indexing"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} documents"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=as_json,
+            transient=True,
+        ) as progress,
+        _knowledge_errors(table),
+    ):
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            progress.update(task, description=path.name)
+            fmt = EXTENSIONS.get(path.suffix.lower())
+            row: dict[str, Any] = {"file": str(path)}
+            try:
+                if fmt is None:
+                    raise DocumentError(
+                        f"unknown format {path.suffix or '(no extension)'}: use "
+                        + ", ".join(sorted(EXTENSIONS))
+                    )
+                if not path.is_file():
+                    raise DocumentError("no such file")
+                outcome = ingest(
+                    store,
+                    location_id,
+                    path.read_bytes(),
+                    fmt,
+                    datetime.now(UTC),
+                    title=title,
+                    fallback_title=title_from_filename(path),
+                    doc_id=doc_id or doc_id_for(path.stem),
+                    source=path.name,
+                )
+                row.update(outcome.as_dict())
+            except DocumentError as exc:
+                row.update(status="error", error=str(exc))
+            results.append(row)
+            progress.advance(task)
+    failed = [r for r in results if r["status"] == "error"]
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        grid = Table(title=f"knowledge base of {location_id}")
+        for column in ("file", "docId", "status", "passages", "words"):
+            grid.add_column(column, justify="right" if column in ("passages", "words") else "left")
+        for r in results:
+            grid.add_row(
+                Path(r["file"]).name,
+                str(r.get("docId", "")),
+                r["status"] if r["status"] != "error" else f"error: {r['error']}",
+                f"{r.get('chunks', '')}",
+                f"{r.get('words', '')}",
+            )
+        out.print(grid)
+
+    _emit({"locationId": location_id, "documents": results}, as_json, human)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@kb_app.command("list")
+def kb_list(
+    location: LocationOption = None, table: KnowledgeTableOption = None, as_json: JsonFlag = False
+) -> None:
+    """The location's documents: id, title, format, passages, when added."""
+    location_id, store = _knowledge_store(location, table)
+    with _knowledge_errors(table):
+        manifest = store.manifest(location_id)
+    documents = [d.as_dict() for d in sorted(manifest.documents.values(), key=lambda d: d.doc_id)]
+    body = {
+        "locationId": location_id,
+        "version": manifest.version,
+        "chunks": manifest.chunk_count,
+        "documents": documents,
+    }
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        if not documents:
+            out.print(f"no documents for location {location_id}", markup=False)
+            return
+        grid = Table(
+            title=f"{len(documents)} documents, {manifest.chunk_count} passages ({location_id})"
+        )
+        for column in ("docId", "title", "format", "passages", "updated"):
+            grid.add_column(column)
+        for d in documents:
+            grid.add_row(
+                str(d["docId"]),
+                str(d["title"]),
+                str(d["format"]),
+                str(d["chunks"]),
+                str(d["updatedAt"]),
+            )
+        out.print(grid)
+
+    _emit(body, as_json, human)
+
+
+@kb_app.command("remove")
+def kb_remove(
+    doc_id: Annotated[str, typer.Argument(help="The document's id (kb list shows them).")],
+    location: LocationOption = None,
+    table: KnowledgeTableOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove a document and its passages from the location's knowledge base."""
+    location_id, store = _knowledge_store(location, table)
+    with _knowledge_errors(table):
+        removed = store.remove_document(location_id, doc_id)
+    if removed is None:
+        raise _fail(f"no document {doc_id!r} in location {location_id}")
+    body = {"locationId": location_id, "docId": doc_id, "removed": True, "chunks": removed.chunks}
+    _emit(
+        body,
+        as_json,
+        lambda: Console(soft_wrap=True).print(
+            f"removed {doc_id} ({removed.chunks} passages) from {location_id}", markup=False
+        ),
+    )
+
+
+@kb_app.command("search")
+def kb_search(
+    question: Annotated[str, typer.Argument(help="A question, as a lead would text it.")],
+    location: LocationOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=20, help="How many passages.")] = 3,
+    table: KnowledgeTableOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The best passages for a question, and whether they count as an answer (what the
+    conversation would do: answer from them, or hand the question to the agent)."""
+    from ghl_ai.knowledge.base import KnowledgeBase
+    from ghl_ai.knowledge.text import is_question
+
+    location_id, store = _knowledge_store(location, table)
+    base = KnowledgeBase(store)
+    with _knowledge_errors(table):
+        passages = base.search(location_id, question, k)
+        answer = base.is_answer(location_id, passages)
+    body = {
+        "locationId": location_id,
+        "question": question,
+        "isQuestion": is_question(question),
+        "answered": answer,
+        "passages": [p.as_dict() for p in passages],
+    }
+
+    def human() -> None:
+        out = Console(soft_wrap=True)
+        if not passages:
+            out.print("no passage matches: the question would go to the agent", markup=False)
+            return
+        verdict = (
+            "answered from the documents"
+            if answer
+            else "not a confident answer: the question would go to the agent"
+        )
+        out.print(verdict, markup=False)
+        for i, p in enumerate(passages, 1):
+            where = f"{p.title} › {p.section}" if p.section else p.title
+            out.print(
+                f"\n{i}. {where}  [{p.chunk_id}; score {p.score:.2f}, match {p.match:.2f},"
+                f" overlap {p.overlap:.2f}]",
+                markup=False,
+            )
+            out.print(f"   {p.text}", markup=False)
 
     _emit(body, as_json, human)
 

@@ -3,7 +3,8 @@
 Thin by design: verify, parse, dedupe, hand to the domain (:class:`ghl_ai.intake.WebhookIntake`
 for GHL webhooks, :class:`ghl_ai.forms.intake.FormIntake` for Lyrio forms,
 :class:`ghl_ai.behaviour.intake.EventIntake` for website behaviour events,
-:class:`ghl_ai.leads.view.LeadReader` for lead reads), map the outcome to HTTP. Domain errors
+:class:`ghl_ai.leads.view.LeadReader` for lead reads, :mod:`ghl_ai.knowledge` for the agent's
+documents), map the outcome to HTTP. Domain errors
 are mapped to status codes here and only here. Heavy libraries (anthropic, scikit-learn) are
 never imported on this path.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ from ghl_ai.errors import (
 )
 from ghl_ai.forms import intake as forms
 from ghl_ai.intake import Refusal, WebhookIntake
+from ghl_ai.knowledge.errors import DocumentError, KnowledgeUnavailable
 from ghl_ai.leads.view import InvalidApiKey, LeadNotFound, LeadReader
 from ghl_ai.limits import PayloadTooLarge, id_problem, load_json
 from ghl_ai.observability import logger, metrics
@@ -106,6 +108,7 @@ class Dependencies:
         )
         #: A signed delivery older than this is refused: after it, its dedupe record is gone.
         self.replay_window = timedelta(hours=settings.dedupe_ttl_hours)
+        self._dynamodb = dynamodb
         self.leads = LeadReader(
             LeadStore(dynamodb, settings.leads_table),
             MessageStore(dynamodb, settings.messages_table),
@@ -139,6 +142,13 @@ class Dependencies:
 
         self._accept_once = accept_once
         self._accept_form_once = accept_form_once
+
+    @cached_property
+    def knowledge(self) -> Any:
+        """The knowledge table's store (ghl_ai.knowledge loads on the first /kb request)."""
+        from ghl_ai.knowledge.store import KnowledgeStore
+
+        return KnowledgeStore(self._dynamodb, self.settings.knowledge_table)
 
     def accept(self, event: GhlWebhook) -> dict[str, str]:
         try:
@@ -297,6 +307,17 @@ async def _too_many(_: Request, exc: forms.TooManySubmissions) -> JSONResponse:
 @app.exception_handler(LeadNotFound)
 async def _lead_not_found(_: Request, exc: LeadNotFound) -> JSONResponse:
     return _error(404, "lead not found")
+
+
+@app.exception_handler(DocumentError)
+async def _bad_document(_: Request, exc: DocumentError) -> JSONResponse:
+    return _error(422, str(exc))
+
+
+@app.exception_handler(KnowledgeUnavailable)
+async def _knowledge_unavailable(_: Request, exc: KnowledgeUnavailable) -> JSONResponse:
+    logger.error("knowledge table unavailable", extra={"error_type": str(exc)})
+    return _error(503, "the knowledge base is unavailable right now; retry")
 
 
 @app.exception_handler(DuplicateInProgress)
@@ -616,6 +637,86 @@ async def read_lead(request: Request) -> JSONResponse:
     view = d.leads.read(location_id, contact_id, bot_off_tag)
     logger.info("lead read", extra={"location_id": location_id, "contact_id": contact_id})
     return JSONResponse(status_code=200, content=view)
+
+
+# -- the agent's documents (ghl_ai.knowledge): the location is the API key's --------------------
+
+#: POST /kb/documents bodies up to this size (a 3 MB PDF is about 4 MB in base64).
+KB_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+@app.post("/kb/documents", status_code=201, openapi_extra=documented("POST /kb/documents"))
+async def add_document(request: Request) -> JSONResponse:
+    """Add (or replace, under the same docId) one of the location's documents."""
+    from ghl_ai.knowledge.ingest import ingest, upload_from_body
+
+    d = _guard(request)
+    location_id = _bearer_location(request)
+    d.limits.per_location("read", location_id)
+    raw = await request.body()
+    upload = upload_from_body(load_json(raw, max_bytes=KB_MAX_BODY_BYTES))
+    outcome = ingest(
+        d.knowledge,
+        location_id,
+        upload.content,
+        upload.format,
+        utcnow(),
+        title=upload.title,
+        doc_id=upload.doc_id,
+        source="api",
+    )
+    logger.info(
+        "knowledge document added",
+        extra={
+            "location_id": location_id,
+            "doc_id": outcome.document.doc_id,
+            "status": outcome.status,
+            "chunks": outcome.document.chunks,
+        },
+    )
+    metrics.add_metric(name="KnowledgeDocuments", unit=MetricUnit.Count, value=1)
+    status = 200 if outcome.status == "unchanged" else 201
+    return JSONResponse(status_code=status, content=outcome.as_dict())
+
+
+@app.get("/kb/documents", openapi_extra=documented("GET /kb/documents"))
+async def list_documents(request: Request) -> JSONResponse:
+    d = _guard(request)
+    location_id = _bearer_location(request)
+    d.limits.per_location("read", location_id)
+    manifest = d.knowledge.manifest(location_id)
+    documents = sorted(manifest.documents.values(), key=lambda doc: doc.doc_id)
+    body = {
+        "locationId": location_id,
+        "version": manifest.version,
+        "chunks": manifest.chunk_count,
+        "documents": [doc.as_dict() for doc in documents],
+    }
+    return JSONResponse(status_code=200, content=body)
+
+
+@app.delete("/kb/documents/{docId}", openapi_extra=documented("DELETE /kb/documents/{docId}"))
+async def remove_document(request: Request) -> JSONResponse:
+    d = _guard(request)
+    location_id = _bearer_location(request)
+    from ghl_ai.knowledge.ingest import check_doc_id
+
+    doc_id = str(request.path_params["docId"])
+    try:
+        check_doc_id(doc_id)
+    except DocumentError as exc:
+        return _error(400, str(exc))
+    d.limits.per_location("read", location_id)
+    removed = d.knowledge.remove_document(location_id, doc_id)
+    if removed is None:
+        return _error(404, "document not found")
+    logger.info(
+        "knowledge document removed",
+        extra={"location_id": location_id, "doc_id": doc_id, "chunks": removed.chunks},
+    )
+    return JSONResponse(
+        status_code=200, content={"docId": doc_id, "removed": True, "chunks": removed.chunks}
+    )
 
 
 # -- the Marketplace app's install: a location's first OAuth tokens (ghl_ai.credentials) -------

@@ -179,6 +179,7 @@ class Dependencies:
                 matches=self.matches,
                 rules=self._rules,
                 claude=self._claude,
+                workflows=self.workflows,  # a browsing lead starts long-term nurture
             ),
             FormProcessor(ghl, self._leads, self._events),
         )

@@ -9,6 +9,8 @@ from typing import Self
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ghl_ai.conversation.model import PersonaTemplateName
+
 #: GHL's published Ed25519 key for X-GHL-Signature (reference/ghl.md). It may rotate: override
 #: with GHL_WEBHOOK_PUBLIC_KEY.
 GHL_PUBLIC_KEY_PEM = (
@@ -138,8 +140,15 @@ class TenantSettings(_Settings):
     market_area: str = "the area"
     #: Comma-separated neighbourhoods / cities the extractor recognises as an area.
     market_areas: str = ""
-    agent_tone: str = "warm, concise, professional"
+    #: The location's own spellings of its places, ``alias=Canonical;alias2=Canonical2``
+    #: (e.g. ``VG=Victoria Gardens;North Fontana=Fontana``), over the market's defaults.
+    market_area_aliases: str = ""
+    #: The voice in Claude's prompt; empty: the persona template's own tone.
+    agent_tone: str = ""
     allow_emojis: bool = False
+    #: consultative | speed_qualifier | luxury_specialist | first_time_buyer_helper
+    #: (ghl_ai/conversation/personas.py): tone and flow of both brains.
+    persona_template: PersonaTemplateName = "consultative"
     #: IANA zone used for quiet hours when the contact has none.
     location_timezone: str = "America/Chicago"
     quiet_hours_start: int = Field(default=8, ge=0, le=23)
@@ -171,6 +180,20 @@ class TenantSettings(_Settings):
     workflows: str = ""
 
 
+class KnowledgeSettings(_Settings):
+    """The knowledge base (ghl_ai.knowledge): its table and how long a container trusts its
+    index of a location before checking the manifest's version again."""
+
+    #: Absent: no location has documents (``knowledge.lookup`` answers nothing).
+    knowledge_table: str | None = None
+    knowledge_cache_seconds: float = Field(default=60.0, ge=0)
+
+
+@lru_cache(maxsize=1)
+def knowledge_settings() -> KnowledgeSettings:
+    return KnowledgeSettings.load()  # type: ignore[return-value]
+
+
 class IntakeSettings(TenantSettings):
     webhooks_table: str
     events_table: str
@@ -182,6 +205,8 @@ class IntakeSettings(TenantSettings):
     rate_limits_table: str
     #: The workflow runs table: a lead read lists the lead's live runs (absent: none listed).
     runs_table: str | None = None
+    #: The agents' documents (``/kb/documents``; ghl_ai.knowledge).
+    knowledge_table: str
     #: Lyrio form posts allowed per client (IP address) and location per hour.
     form_rate_limit_per_hour: int = Field(default=10, ge=1)
     #: Abuse limits (fixed windows in the rate-limits table). Per location: form posts an
@@ -221,6 +246,9 @@ class WorkerSettings(TenantSettings, GhlCredentialSettings):
     #: Where the worker starts workflows (after the first text, on an appointment) and tells
     #: them a lead replied; absent: no workflows.
     workflow_queue_url: str | None = None
+    #: The agents' documents a lead's question may be answered from (ghl_ai.knowledge);
+    #: absent: none.
+    knowledge_table: str | None = None
     #: Absent (and no ANTHROPIC_API_KEY_SECRET_ARN): the rule-based qualifier answers every lead.
     anthropic_api_key: SecretStr | None = None
     anthropic_api_key_secret_arn: str | None = None

@@ -377,6 +377,54 @@ _SCHEMAS: dict[str, Schema] = {
         "required": ["status", "locationId"],
         "properties": {"status": {"const": "connected"}, "locationId": _STRING},
     },
+    "KnowledgeUpload": {
+        "type": "object",
+        "description": "One of the agent's documents: its text (Markdown, plain text, HTML) or, "
+        "for a PDF, the file in base64. The same docId again replaces the document; without "
+        "one it is made from the title.",
+        "required": ["title", "format", "content"],
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+            "format": {"enum": ["pdf", "markdown", "text", "html"]},
+            "content": {"type": "string", "minLength": 1},
+            "docId": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}$"},
+        },
+    },
+    "KnowledgeDocument": {
+        "type": "object",
+        "required": ["docId", "title", "format", "chunks", "words", "revision", "updatedAt"],
+        "properties": {
+            "status": {"enum": ["added", "replaced", "unchanged"]},
+            "docId": _STRING,
+            "title": _STRING,
+            "format": _STRING,
+            "chunks": {"type": "integer", "minimum": 0},
+            "words": {"type": "integer", "minimum": 0},
+            "revision": _STRING,
+            "updatedAt": _STRING,
+            "sha256": _STRING,
+            "source": _STRING,
+        },
+    },
+    "KnowledgeDocuments": {
+        "type": "object",
+        "required": ["locationId", "version", "chunks", "documents"],
+        "properties": {
+            "locationId": _STRING,
+            "version": {"type": "integer", "minimum": 0},
+            "chunks": {"type": "integer", "minimum": 0},
+            "documents": {"type": "array", "items": _ref("KnowledgeDocument")},
+        },
+    },
+    "KnowledgeRemoved": {
+        "type": "object",
+        "required": ["docId", "removed", "chunks"],
+        "properties": {
+            "docId": _STRING,
+            "removed": {"const": True},
+            "chunks": {"type": "integer", "minimum": 0},
+        },
+    },
 }
 
 _SECURITY_SCHEMES: dict[str, Schema] = {
@@ -578,6 +626,59 @@ OPERATIONS: dict[str, Schema] = {
             "500": _FAILED,
         },
     },
+    "POST /kb/documents": {
+        "summary": "Add or replace one of the location's documents (knowledge base)",
+        "description": "The API key decides the location. The document is parsed, cut into "
+        "passages and indexed; leads' questions are answered from them (ghl_ai.knowledge).",
+        "security": [{"apiKey": []}],
+        "requestBody": {"required": True, "content": {JSON: {"schema": _ref("KnowledgeUpload")}}},
+        "responses": {
+            "201": _json(_ref("KnowledgeDocument"), "stored (added, or replaced the same docId)"),
+            "200": _json(_ref("KnowledgeDocument"), "unchanged: the same document again"),
+            "400": _err("the body cannot be read as JSON"),
+            "401": _UNAUTHORIZED_BEARER,
+            "413": _err("body over 4 MB"),
+            "422": _json(
+                {"anyOf": [_ref("SchemaProblems"), _ref("Error")]},
+                "fields to fix, or a document that cannot be read (no text, too long, not a PDF)",
+            ),
+            "429": _TOO_MANY,
+            "500": _FAILED,
+            "503": _err("the knowledge base cannot be reached right now: retry"),
+        },
+    },
+    "GET /kb/documents": {
+        "summary": "The location's documents (knowledge base)",
+        "security": [{"apiKey": []}],
+        "responses": {
+            "200": _json(_ref("KnowledgeDocuments"), "the documents, by docId"),
+            "401": _UNAUTHORIZED_BEARER,
+            "429": _TOO_MANY,
+            "500": _FAILED,
+            "503": _err("the knowledge base cannot be reached right now: retry"),
+        },
+    },
+    "DELETE /kb/documents/{docId}": {
+        "summary": "Remove one of the location's documents (knowledge base)",
+        "security": [{"apiKey": []}],
+        "parameters": [
+            {
+                "name": "docId",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "examples": ["hoa-victoria-gardens"]},
+            }
+        ],
+        "responses": {
+            "200": _json(_ref("KnowledgeRemoved"), "removed, with its passages"),
+            "400": _err("not a document id"),
+            "401": _UNAUTHORIZED_BEARER,
+            "404": _err("no such document in the key's location"),
+            "429": _TOO_MANY,
+            "500": _FAILED,
+            "503": _err("the knowledge base cannot be reached right now: retry"),
+        },
+    },
     "GET /oauth/callback": {
         "summary": "The Marketplace app's install: GHL's authorization code for a location",
         "parameters": [
@@ -649,7 +750,8 @@ def document(intake: dict[str, Any]) -> dict[str, Any]:
     doc["info"] = {
         **doc.get("info", {}),
         "title": "GHL Real Estate AI",
-        "description": "GHL webhooks, website forms and behaviour events, lead reads.",
+        "description": "GHL webhooks, website forms and behaviour events, lead reads, the "
+        "agent's documents.",
     }
     components = doc.setdefault("components", {})
     components.setdefault("schemas", {}).update(copy.deepcopy(_SCHEMAS))

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghl_ai.config import TenantSettings
-from ghl_ai.conversation.model import Persona
+from ghl_ai.conversation.model import PERSONA_TEMPLATES, Persona
+from ghl_ai.conversation.personas import persona_template
+from ghl_ai.conversation.places import parse_aliases
+from ghl_ai.observability import logger
 
 _PROFILE_ATTRIBUTES = {
     # tenants-table attribute: TenantSettings field
@@ -25,8 +28,10 @@ _PROFILE_ATTRIBUTES = {
     "brokerage": "brokerage",
     "marketArea": "market_area",
     "marketAreas": "market_areas",
+    "marketAreaAliases": "market_area_aliases",
     "agentTone": "agent_tone",
     "allowEmojis": "allow_emojis",
+    "personaTemplate": "persona_template",
     "timezone": "location_timezone",
     "quietHoursStart": "quiet_hours_start",
     "quietHoursEnd": "quiet_hours_end",
@@ -77,15 +82,25 @@ class TenantProfile:
     @classmethod
     def build(cls, location_id: str, values: dict[str, Any]) -> TenantProfile:
         areas = tuple(a.strip() for a in str(values["market_areas"]).split(",") if a.strip())
+        template = str(values.get("persona_template") or "consultative").strip().lower()
+        if template not in PERSONA_TEMPLATES:
+            # A tenants item is not validated like the environment: keep the default.
+            logger.warning(
+                "unknown persona template; the default (consultative) is used",
+                extra={"location_id": location_id, "template": template[:40]},
+            )
+            template = "consultative"
         return cls(
             location_id=location_id,
             persona=Persona(
                 agent_name=str(values["agent_name"]),
                 brokerage=str(values["brokerage"]),
                 market_area=str(values["market_area"]),
-                tone=str(values["agent_tone"]),
+                tone=str(values.get("agent_tone") or "") or persona_template(template).tone,
                 allow_emojis=bool(values["allow_emojis"]),
                 areas=areas,
+                area_aliases=parse_aliases(values.get("market_area_aliases")),
+                template=template,  # type: ignore[arg-type]
             ),
             timezone=str(values["location_timezone"]),
             quiet_hours_start=int(values["quiet_hours_start"]),

@@ -100,7 +100,7 @@ def test_a_buyer_is_qualified_by_the_rule_based_path(
     )
     assert replies[5].startswith("I'm an AI assistant helping Jorge with Sunbelt Realty.")
     assert replies[5].endswith("Are you pre-approved for a mortgage yet, or paying cash?")
-    assert replies[6].endswith("How many bedrooms do you need, and any must-haves?")
+    assert replies[6].endswith("How many bedrooms and bathrooms do you need, and any must-haves?")
     assert replies[7].endswith("Are you after a single-family home, a condo or a townhouse?")
     # One acknowledgement, then the wrap-up (not "Good to know. Thank you, that's ...").
     assert replies[8] == (

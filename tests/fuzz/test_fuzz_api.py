@@ -114,7 +114,8 @@ def _present(case: Any, route: str, how: str, raw: bytes | None) -> None:
     """Give the case valid credentials (``valid``), none (``none``), or leave the generated
     ones (``generated``; the read routes' key is no parameter: a wrong one is sent)."""
     headers, query = dict(case.headers or {}), dict(case.query or {})
-    if how == "generated" and not route.startswith("GET /leads/"):
+    bearer = route.startswith("GET /leads/") or " /kb/" in route
+    if how == "generated" and not bearer:
         return
     if route == "POST /webhooks/ghl":
         headers = _drop(headers, "x-ghl-signature")
@@ -128,7 +129,7 @@ def _present(case: Any, route: str, how: str, raw: bytes | None) -> None:
         headers, query = _drop(headers, "x-site-key"), _drop(query, "siteKey")
         if how == "valid":
             headers["X-Site-Key"] = devkeys.SITE_KEY
-    elif route.startswith("GET /leads/"):
+    elif bearer:
         headers = _drop(headers, "authorization")
         if how == "valid":
             headers["Authorization"] = f"Bearer {devkeys.API_KEY}"

@@ -207,7 +207,14 @@ def owner(table: str, item: dict[str, Any]) -> str:
     rate-limit counter, ``HASHED`` for a Powertools idempotency record (its key is a hash of
     the delivery / job id), else ``NOBODYS``."""
     plain = from_item(item)
-    if table in ("LeadsTable", "WebhooksTable", "VisitorsTable", "ListingsTable", "TenantsTable"):
+    if table in (
+        "LeadsTable",
+        "WebhooksTable",
+        "VisitorsTable",
+        "ListingsTable",
+        "TenantsTable",
+        "KnowledgeTable",
+    ):
         return LOCATIONS.get(str(plain["locationId"]), NOBODYS)
     if table in ("MessagesTable", "EventsTable", "WorkflowRunsTable"):
         return LOCATIONS.get(str(plain["lead"]).split("#", 1)[0], NOBODYS)
@@ -609,7 +616,38 @@ def build(w: World) -> None:
         w.ghl_calls = {name: list(standin.calls) for name, standin in standins.items()}
     for t in DRIVEN:
         leads.apply(LeadKey(t.location_id, ONLY[t.name]), LeadChanges(set={"firstName": "Solo"}))
+    for t in SERVED:
+        add_documents(t, tmp)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: The knowledge base: the same document id in every location, each with its own facts.
+KB_DOC = "neighbourhood-notes"
+KB_FACTS = {
+    "ENV": ("$210", "Etiwanda Crest"),
+    "A": ("$180", "Alta Loma"),
+    "B": ("$240", "Bravo Hills"),
+}
+KB_QUESTION = "What are the HOA dues at Banyan Creek?"
+
+
+def kb_document(t: Tenant, extra: str = "") -> str:
+    fee, school = KB_FACTS[t.name]
+    return (
+        f"# Neighbourhood notes\n\n## HOA dues\n\nThe HOA dues at Banyan Creek are {fee} a "
+        f"month; they cover the pool and the park.\n\n## Schools\n\nBanyan Creek homes attend "
+        f"{school} High School.{extra}\n"
+    )
+
+
+def add_documents(t: Tenant, tmp: Path) -> None:
+    """The location's documents, through ``ghl-ai kb add`` (KNOWLEDGE_TABLE from the stack)."""
+    path = tmp / f"notes-{t.name}.md"
+    path.write_text(kb_document(t))
+    result = runner.invoke(
+        cli, ["kb", "add", str(path), "--location", t.location_id, "--doc-id", KB_DOC, "--json"]
+    )
+    assert result.exit_code == 0, result.output
 
 
 def budget_answers() -> dict[str, Any]:
@@ -1003,7 +1041,11 @@ ROUTE_TAGS = {
     "GET /leads/{contactId}/recommendations": "recommendations",
     "GET /track.js": "track.js",
     "GET /health": "health",
+    "POST /kb/documents": "kb-add",
+    "GET /kb/documents": "kb-list",
+    "DELETE /kb/documents/{docId}": "kb-remove",
 }
+KB_ROUTES = ("POST /kb/documents", "GET /kb/documents", "DELETE /kb/documents/{docId}")
 
 
 def credential_cases() -> list[CredentialCase]:
@@ -1116,6 +1158,25 @@ def credential_cases() -> list[CredentialCase]:
         cases.append(CredentialCase(route, "api-key", UNKNOWN_KEY, "unknown", "A", "same-contact"))
         for kind in ("site-key-as-api-key", "workflow-secret-as-api-key"):
             cases.append(CredentialCase(route, kind, WRONG_KIND, "A", "A", "same-contact"))
+    # The knowledge base's routes: the API key decides the location; a body or query naming
+    # another location changes nothing.
+    for route in KB_ROUTES:
+        for presented in names:
+            cases.append(CredentialCase(route, "api-key", OWN, presented, presented, "", presented))
+            cases.append(
+                CredentialCase(
+                    route,
+                    "api-key+body-claims",
+                    CLAIMS,
+                    presented,
+                    "B" if presented != "B" else "A",
+                    "",
+                    presented,
+                )
+            )
+        cases.append(CredentialCase(route, "api-key", UNKNOWN_KEY, "unknown", "A"))
+        for kind in ("site-key-as-api-key", "workflow-secret-as-api-key"):
+            cases.append(CredentialCase(route, kind, WRONG_KIND, "A", "A"))
     # Public routes: no credential, nothing per location.
     for presented in ("none", "A", "B"):
         cases.append(CredentialCase("GET /track.js", "public", OWN, presented, presented))
@@ -1190,6 +1251,15 @@ def call_route(w: World, case: CredentialCase) -> Response:
         query = {"locationId": c.location_id} if kind == "api-key+query-claims" else None
         read = get_lead if case.route == "GET /leads/{contactId}" else get_recommendations
         return read(w, contact, key, query)
+    if case.route in KB_ROUTES:
+        key = {
+            "api-key": p.api_key,
+            "api-key+body-claims": p.api_key,
+            "site-key-as-api-key": p.site_key,
+            "workflow-secret-as-api-key": p.workflow_secret,
+        }[kind]
+        claims = c if kind == "api-key+body-claims" else None
+        return kb_call(w, case.route, key, p if p.name in KB_FACTS else A, claims)
     path = "/track.js" if case.route == "GET /track.js" else "/health"
     query = {"siteKey": p.site_key} if case.presented in ("A", "B") else None
     result = intake_app.handler(
@@ -1199,7 +1269,62 @@ def call_route(w: World, case: CredentialCase) -> Response:
     return Response(result["statusCode"], body if path == "/track.js" else json.loads(body))
 
 
+def kb_call(
+    w: World, route: str, key: str, writer: Tenant, claims: Tenant | None = None
+) -> Response:
+    """One of the knowledge routes with ``key``; ``claims`` names another location in the body
+    (POST) or the query (GET, DELETE)."""
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    query = {"locationId": claims.location_id} if claims else None
+    if route == "POST /kb/documents":
+        body: dict[str, Any] = {
+            "title": "Neighbourhood notes",
+            "format": "markdown",
+            "docId": KB_DOC,
+            "content": kb_document(writer, f" Updated {unique()}."),
+        }
+        if claims:
+            body["locationId"] = claims.location_id
+        raw = json.dumps(body).encode()
+        event = http_event("POST", "/kb/documents", raw, headers, route_key=route)
+    elif route == "GET /kb/documents":
+        event = http_event("GET", "/kb/documents", None, headers, query, route_key=route)
+    else:
+        event = http_event(
+            "DELETE",
+            f"/kb/documents/{KB_DOC}",
+            None,
+            headers,
+            query,
+            route_key=route,
+            path_parameters={"docId": KB_DOC},
+        )
+    return w.stack.invoke_intake(event)
+
+
+def check_kb(w: World, case: CredentialCase, response: Response, effect: Effect) -> None:
+    """The key's location's documents only: listed, replaced or removed there, never the
+    claimed location's."""
+    t = TENANTS[case.expect or ""]
+    what = f"{case.id}: {response.status} {response.json}"
+    own = [c for c in effect.own_changes(t.name) if c.table == "KnowledgeTable"]
+    if case.route == "GET /kb/documents":
+        assert response.status == 200, what
+        assert response.json["locationId"] == t.location_id, what
+        mine = [i for i in own_items(w, "KnowledgeTable", t) if i["chunkId"] == "manifest"]
+        assert [d["docId"] for d in response.json["documents"]] == sorted(mine[0]["documents"])
+        assert not own, own
+        return
+    if case.route == "POST /kb/documents":
+        assert response.status == 201 and response.json["status"] == "replaced", what
+    else:
+        assert response.status == 200 and response.json["removed"] is True, what
+    assert own, f"{what}: nothing of {t.name} changed in KnowledgeTable"
+
+
 def expected_of(case: CredentialCase) -> str:
+    if case.route in KB_ROUTES:
+        return REFUSED if case.expect is None else "the credential's location's documents only"
     if case.route.startswith("GET /leads/"):
         if case.expect is None:
             return REFUSED
@@ -1258,6 +1383,9 @@ def check_credential_case(
         return
     owner_name = case.expect
     assert not effect.foreign(owner_name), f"{what}; touched {effect.foreign(owner_name)}"
+    if case.route in KB_ROUTES:
+        check_kb(w, case, response, effect)
+        return
     if case.route.startswith("GET /leads/"):
         check_read(w, case, response)
         return
@@ -1889,6 +2017,72 @@ def _nothing(w: World, t: Tenant, got: Any, _: Effect) -> None:
     assert got
 
 
+def _knowledge(w: World) -> Any:
+    from ghl_ai.knowledge.store import KnowledgeStore
+
+    return KnowledgeStore(w.dynamodb, w.table("KnowledgeTable"))
+
+
+def kb_snapshot(w: World, t: Tenant) -> Any:
+    return _knowledge(w).snapshot(t.location_id)
+
+
+def kb_snapshot_check(w: World, t: Tenant, got: Any, _: Effect) -> None:
+    manifest, chunks = got
+    assert sorted(manifest.documents) == [KB_DOC] and chunks
+    assert all(KB_FACTS[t.name][0] in c.text or c.section == "Schools" for c in chunks)
+    others = [f for n, (f, _) in KB_FACTS.items() if n != t.name]
+    assert not [c for c in chunks if any(f in c.text for f in others)]
+
+
+def kb_lookup(w: World, t: Tenant) -> Any:
+    from ghl_ai.knowledge.base import KnowledgeBase
+
+    return KnowledgeBase(_knowledge(w)).lookup(t.location_id, KB_QUESTION)
+
+
+def kb_lookup_check(w: World, t: Tenant, got: Any, _: Effect) -> None:
+    assert got and KB_FACTS[t.name][0] in got[0].text, got
+    others = [f for n, (f, _) in KB_FACTS.items() if n != t.name]
+    assert not [p for p in got if any(f in p.text for f in others)]
+
+
+def cli_kb_search(w: World, t: Tenant) -> Any:
+    return _cli("kb", "search", KB_QUESTION, "--location", t.location_id)
+
+
+def cli_kb_search_check(w: World, t: Tenant, got: Any, _: Effect) -> None:
+    assert got["answered"] and got["locationId"] == t.location_id
+    texts = [p["text"] for p in got["passages"]]
+    assert texts and KB_FACTS[t.name][0] in texts[0], texts
+    others = [f for n, (f, _) in KB_FACTS.items() if n != t.name]
+    assert not [x for x in texts if any(f in x for f in others)]
+
+
+def kb_replace(w: World, t: Tenant) -> Any:
+    from ghl_ai.knowledge.ingest import ingest
+
+    text = kb_document(t, " New dues from January.")
+    return ingest(_knowledge(w), t.location_id, text, "markdown", datetime.now(UTC), doc_id=KB_DOC)
+
+
+def kb_replace_check(w: World, t: Tenant, got: Any, effect: Effect) -> None:
+    assert got.status == "replaced"
+    _changed_own("KnowledgeTable")(w, t, got, effect)
+
+
+def kb_remove(w: World, t: Tenant) -> Any:
+    return _knowledge(w).remove_document(t.location_id, KB_DOC)
+
+
+def kb_remove_check(w: World, t: Tenant, got: Any, effect: Effect) -> None:
+    assert got is not None and got.doc_id == KB_DOC
+    assert [
+        i for i in items_of(effect.after, "KnowledgeTable", t.name) if i["chunkId"] != "manifest"
+    ] == []
+    _changed_own("KnowledgeTable")(w, t, got, effect)
+
+
 OPERATIONS = [
     Operation("LeadsTable", "LeadStore.get", "read", lead_get, lead_get_check),
     Operation("LeadsTable", "LeadStore.page", "list", lead_page, lead_page_check),
@@ -2040,6 +2234,17 @@ OPERATIONS = [
     ),
     Operation(
         "ListingsTable", "CLI recommend --location", "read", cli_recommend, cli_recommend_check
+    ),
+    Operation("KnowledgeTable", "KnowledgeStore.snapshot", "list", kb_snapshot, kb_snapshot_check),
+    Operation(
+        "KnowledgeTable", "knowledge lookup (same doc id)", "read", kb_lookup, kb_lookup_check
+    ),
+    Operation(
+        "KnowledgeTable", "CLI kb search --location", "read", cli_kb_search, cli_kb_search_check
+    ),
+    Operation("KnowledgeTable", "ingest (same doc id)", "write", kb_replace, kb_replace_check),
+    Operation(
+        "KnowledgeTable", "KnowledgeStore.remove_document", "delete", kb_remove, kb_remove_check
     ),
     Operation(
         "OutboxTable", "the worker answers a new text", "write", worker_reply, worker_reply_check

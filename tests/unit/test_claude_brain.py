@@ -180,6 +180,7 @@ def test_request_is_cached_forced_and_uses_the_configured_model(
         "handoff_requested",
         "asked_if_bot",
         "vague",
+        "language",
         "asked_field",
     }
     assert list(schema["properties"]["answers"]["properties"]) == list(FIELD_NAMES)

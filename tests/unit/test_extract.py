@@ -462,11 +462,8 @@ def test_explicit_answers_are_confident() -> None:
 @pytest.mark.parametrize(
     ("text", "expecting"),
     [
-        ("no rush", "timeline"),
         ("idk", "budget"),
         ("not sure yet", "timeline"),
-        ("just browsing", None),
-        ("just looking", None),
         ("maybe", "pre_approval"),
         ("hmm", None),
         ("lol", "bedrooms"),
@@ -596,6 +593,282 @@ def test_a_run_on_message_with_many_facts() -> None:
     assert result.intent == "buy"
 
 
+# ----------------------------------------------------------------------------- bathrooms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("two and a half baths", 2.5),
+        ("3 full baths", 3),
+        ("2.5 ba", 2.5),
+        ("3bd/2ba in Kyle", 2),
+        ("looking for a 4/3", 3),
+        ("3/2.5 with a pool", 2.5),
+        ("at least 2 bathrooms", 2),
+        ("2 full baths and a half bath", 2.5),
+        ("2 1/2 baths", 2.5),
+        ("4 bed 3 bath", 3),
+        ("one and a half bath is fine", 1.5),
+    ],
+)
+def test_bathrooms(text: str, expected: float) -> None:
+    assert value(text, "bathrooms") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the master bath needs work",  # no count
+        "can we see it on 4/3?",  # a date
+        "open 24/7",
+        "1/2 acre lot",  # a fraction of an acre
+        "bath and body works lol",
+    ],
+)
+def test_not_bathrooms(text: str) -> None:
+    assert value(text, "bathrooms") is None
+
+
+def test_bare_bathrooms_answer_and_a_sellers_own_home() -> None:
+    assert value("2.5", "bathrooms", "bathrooms") == 2.5
+    assert value("2", "bathrooms", "bathrooms") == 2
+    assert value("2.5", "bathrooms") is None  # not asked: a bare number means nothing
+    # The seller's own 4/3 is not what it looks for.
+    assert value("we're selling our 4/3 in Kyle", "bathrooms") is None
+
+
+# ----------------------------------------------------------------------------- readiness
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("just looking", "browsing"),
+        ("only browsing for now", "browsing"),
+        ("seeing what's out there", "browsing"),
+        ("just checking out the market, not ready yet", "browsing"),
+        ("no rush", "unhurried"),
+        ("no rush, maybe next year", "unhurried"),
+        ("we're not in a hurry at all", "unhurried"),
+        ("probably a year or two out", "unhurried"),
+        ("what would my place sell for? not selling yet", "value_curious"),
+        ("curious what our house is worth", "value_curious"),
+        ("how much could we get for our home?", "value_curious"),
+    ],
+)
+def test_readiness(text: str, expected: str) -> None:
+    result = run(text)
+    assert result.answers["readiness"].value == expected
+    assert not result.vague  # a fact, not an evasive answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're not just looking, we want to buy this month",
+        "we need to move ASAP",
+        "what is the HOA on that one?",
+        "Not sure what it's worth, what do you think?",  # a seller asked its price
+        "sometime next year",  # a timeline, stated without hesitation
+    ],
+)
+def test_not_readiness(text: str) -> None:
+    assert value(text, "readiness") is None
+
+
+def test_a_homeowner_curious_about_value_is_a_possible_seller() -> None:
+    result = run("what's my home worth these days?")
+    assert result.intent == "sell"
+    assert result.intent_confidence < 0.6  # a guess: it never overrides a known intent
+
+
+# ----------------------------------------------------------------------------- local must-haves
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("need RV parking", ["rv parking"]),
+        ("room for our boat and trailer", ["rv parking"]),
+        ("a house with an ADU", ["adu"]),
+        ("casita for my mom", ["adu"]),
+        ("granny flat or guest house", ["adu"]),
+        ("an in-law unit would be great", ["adu"]),
+        ("single story with a pool", ["single story", "pool"]),
+        ("want Etiwanda schools", ["good schools"]),
+        ("Chaffey district please", ["good schools"]),
+        ("half acre at least", ["acreage"]),
+        ("an acre lot", ["acreage"]),
+        ("2 acres for horses", ["acreage"]),
+    ],
+)
+def test_local_must_haves(text: str, expected: list[str]) -> None:
+    assert value(text, "must_haves") == expected
+
+
+def test_a_trailer_for_the_rv_is_not_a_mobile_home() -> None:
+    assert value("room for our trailer", "property_type") is None
+    assert value("a trailer in a park", "property_type") == "manufactured"
+
+
+def test_a_school_district_is_not_an_area() -> None:
+    result = extract("want Etiwanda schools", today=TODAY, areas=IE_AREAS)
+    assert "area" not in result.answers
+    assert result.answers["must_haves"].value == ["good schools"]
+
+
+# ----------------------------------------------------------------------------- robust numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "expecting", "expected"),
+    [
+        ("seven hundred grand", None, {"min": None, "max": 700000}),
+        ("seven hundred grand max", "budget", {"min": None, "max": 700000}),
+        ("1.2m", "budget", {"min": None, "max": 1200000}),
+        ("700-750", "budget", {"min": 700000, "max": 750000}),
+        ("6", "budget", {"min": None, "max": 600000}),
+        ("like 6.5", "budget", {"min": None, "max": 650000}),
+        ("650", "budget", {"min": None, "max": 650000}),
+        ("six fifty", "budget", {"min": None, "max": 650000}),
+        ("half a mil tops", "budget", {"min": None, "max": 500000}),
+        ("a million two", "budget", {"min": None, "max": 1200000}),
+        ("four hundred fifty thousand", None, {"min": None, "max": 450000}),
+        ("we can spend up to 1.5 mil", None, {"min": None, "max": 1500000}),
+    ],
+)
+def test_spelled_out_and_shorthand_amounts(
+    text: str, expecting: FieldName | None, expected: dict[str, int | None]
+) -> None:
+    assert value(text, "budget", expecting) == expected
+
+
+def test_a_bare_digit_is_read_in_context_only() -> None:
+    assert value("6", "price", "price") == 600000
+    assert value("6", "budget") is None
+    assert value("6", "bedrooms", "bedrooms") == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "expecting"),
+    [
+        ("we live at 8350 Haven Ave", "budget"),
+        ("we're at 8350 Haven", "budget"),
+        ("zip is 91739", "budget"),
+        ("built in 1998", "budget"),
+        ("2,000 sq ft minimum", "budget"),
+        ("2k sqft", "budget"),
+        ("call me at 909-555-0142", "budget"),
+        ("my cell is 9095550142", "budget"),
+        ("HOA is 150 a month", "budget"),
+        ("we have 60k saved for the down payment", None),
+        ("we make 150k a year", None),
+        ("credit score 720", "budget"),
+        ("paying 2,800 a month in rent right now", None),
+        ("our mortgage is 2100", None),
+        ("a 10 year old house is fine", "budget"),
+    ],
+)
+def test_numbers_that_are_never_a_budget_or_price(text: str, expecting: FieldName | None) -> None:
+    result = run(text, expecting)
+    assert "budget" not in result.answers, result.answers
+    assert "price" not in result.answers, result.answers
+
+
+def test_a_monthly_amount_is_only_a_renters_budget() -> None:
+    assert value("no more than 2800 a month", "budget", "budget") == {"min": None, "max": 2800}
+    renter = extract("2500", today=TODAY, expecting="budget", lead_intent="rent")
+    assert renter.answers["budget"].value == {"min": None, "max": 2500}
+    buyer = extract("2,800 a month", today=TODAY, expecting="budget", lead_intent="buy")
+    assert "budget" not in buyer.answers
+    # Today's rent beside a purchase budget: only the budget counts.
+    both = run("paying 2,800 a month in rent now, want to buy under 500k")
+    assert both.answers["budget"].value == {"min": None, "max": 500000}
+
+
+def test_a_street_number_never_becomes_a_budget_with_the_real_budget_beside_it() -> None:
+    result = run("we're at 15232 Foothill Blvd, Fontana and want to spend up to 650k")
+    assert result.answers["budget"].value == {"min": None, "max": 650000}
+
+
+def test_durations_with_halves_and_years_old() -> None:
+    assert value("in 1.5 years", "timeline", "timeline") == 548
+    assert value("the house is 20 years old", "timeline") is None
+
+
+# ----------------------------------------------------------------------------- pre-approval
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FHA approved", "yes"),
+        ("VA loan approved", "yes"),
+        ("approved for a VA loan", "yes"),
+        ("our loan officer says we qualify", "yes"),
+        ("lender said we qualify for 550", "yes"),
+        ("need to get pre-qualified first", "no"),
+        ("haven't talked to a lender yet", "no"),
+        ("not sure if we qualify", None),
+        ("pre-qualified with Chase", "in_progress"),
+    ],
+)
+def test_pre_approval_phrasings(text: str, expected: str | None) -> None:
+    assert value(text, "pre_approval") == expected
+
+
+# ----------------------------------------------------------------------------- places
+
+
+IE_AREAS = (
+    "Rancho Cucamonga", "Fontana", "Ontario", "Upland", "Chino", "Chino Hills", "Riverside",
+    "San Bernardino", "Jurupa Valley", "Moreno Valley", "Etiwanda", "Victoria Gardens",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expecting", "expected"),
+    [
+        ("anything in RC under 700?", None, "Rancho Cucamonga"),
+        ("Rancho", "area", "Rancho Cucamonga"),
+        ("MoVal or Riverside", "area", "Moreno Valley, Riverside"),
+        ("san berdoo is ok", None, "San Bernardino"),
+        ("jurupa", "area", "Jurupa Valley"),
+        ("in Rancho Cucamunga", None, "Rancho Cucamonga"),
+        ("Chino Hils", "area", "Chino Hills"),
+    ],
+)
+def test_local_names_come_back_in_their_canonical_spelling(
+    text: str, expecting: FieldName | None, expected: str
+) -> None:
+    result = extract(text, today=TODAY, expecting=expecting, areas=IE_AREAS)
+    assert result.answers["area"].value == expected
+
+
+def test_a_locations_own_aliases() -> None:
+    result = extract(
+        "near VG please", today=TODAY, areas=IE_AREAS, aliases={"VG": "Victoria Gardens"}
+    )
+    assert result.answers["area"].value == "Victoria Gardens"
+    plain = extract("near VG please", today=TODAY, areas=IE_AREAS)
+    assert plain.answers["area"].value == "VG"  # an unknown place, as written
+
+
+def test_ordinary_words_are_not_places() -> None:
+    for text in ("we want a ranch style home", "talk to your lender", "my name is Ana Moreno"):
+        assert "area" not in extract(text, today=TODAY, areas=IE_AREAS).answers, text
+
+
+# ----------------------------------------------------------------------------- language
+
+
+def test_the_messages_language_is_set() -> None:
+    assert run("we're looking to buy in Kyle").language == "en"
+    assert run("queremos comprar una casa en Kyle").language == "es"
+    assert run("3").language is None
+
+
 # ----------------------------------------------------------------------------- labelled set
 
 #: Floors a little below what the labelled set measures (see ``python -m bench.extraction``):
@@ -644,3 +917,60 @@ def test_overall_scores_stay_above_their_floors(report: dict[str, Any]) -> None:
     nothing = report["baselines"]["nothing"]
     assert rules["micro"]["f1"] > report["baselines"]["expected_field_mode"]["micro"]["f1"]
     assert rules["intent"]["accuracy"] > nothing["intent"]["accuracy"]
+
+
+# ----------------------------------------------------------------------------- bilingual set
+
+BILINGUAL = DATA.parent / "lead_messages_bilingual.jsonl"
+#: Floors a little below what the bilingual set (245 messages, 127 Spanish or Spanglish, written
+#: before the extractor's second pass) measures: (precision, accuracy) per field. Fields with few
+#: labels get lower floors (one miss in 6 is 0.83).
+BILINGUAL_FLOORS: dict[str, tuple[float, float]] = {
+    "budget": (0.95, 0.95),
+    "area": (0.93, 0.93),
+    "timeline": (0.9, 0.9),
+    "pre_approval": (0.93, 0.9),
+    "bedrooms": (0.95, 0.95),
+    "bathrooms": (0.93, 0.93),
+    "readiness": (0.93, 0.93),
+    "must_haves": (0.93, 0.93),
+    "price": (0.85, 0.85),
+    "property_type": (0.8, 0.8),
+    "motivation": (0.85, 0.85),
+    "address": (0.75, 0.75),
+}
+
+
+@pytest.fixture(scope="module")
+def bilingual() -> dict[str, Any]:
+    return evaluate(BILINGUAL)
+
+
+@pytest.mark.parametrize("name", BILINGUAL_FLOORS)
+def test_bilingual_field_scores_stay_above_their_floors(
+    bilingual: dict[str, Any], name: str
+) -> None:
+    scores = bilingual["rules"]["fields"][name]
+    precision_floor, accuracy_floor = BILINGUAL_FLOORS[name]
+    assert scores["precision"] >= precision_floor, scores
+    assert scores["accuracy"] >= accuracy_floor, scores
+
+
+def test_bilingual_overall_scores_stay_above_their_floors(bilingual: dict[str, Any]) -> None:
+    rules = bilingual["rules"]
+    assert bilingual["messages"] >= 240
+    assert rules["micro"]["f1"] >= 0.95
+    for language in ("en", "es"):
+        assert bilingual["by_language"][language]["micro"]["f1"] >= 0.94, language
+    for family, numbers in bilingual["by_family"].items():
+        assert numbers["micro"]["f1"] >= 0.9, family
+    assert rules["intent"]["accuracy"] >= 0.93
+    for flag, floor in (("handoff", 0.98), ("bot", 0.98), ("vague", 0.96)):
+        assert rules["flags"][flag]["accuracy"] >= floor, flag
+
+
+def test_number_words_turned_into_digits_do_not_hide_phrases() -> None:
+    # "one" becomes "1" for the number fields; phrases with "one" in them still count.
+    assert value("whenever the right one comes along", "readiness") == "unhurried"
+    assert value("a four-plex or a duplex", "property_type") == "multi_family"
+    assert value("one story", "must_haves") == ["single story"]

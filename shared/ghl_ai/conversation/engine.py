@@ -4,8 +4,11 @@ results back into GHL and into the lead's state.
 
 Order of work for an inbound message, and why:
 
-1. Compliance keywords first: an opt-out is honoured before anything else (no reply, SMS DND
-   set in GHL, tagged); START / UNSTOP opts back in.
+1. Compliance keywords first: an opt-out is honoured before anything else (SMS DND set in GHL,
+   tagged; no reply to STOP and the other English carrier keywords, which the carrier / GHL
+   confirms, and one confirmation in the lead's language to ALTO, BAJA, "stop texting me" ...,
+   which nothing else confirms: sent before the DND, which would block it); START / UNSTOP /
+   INICIO opts back in.
 2. Gates: opted out, DND for the channel, the bot-off tag, handed off to the agent, a human
    wrote recently (pause). A gated message is still recorded (the tracker did it) but not
    answered.
@@ -22,6 +25,15 @@ Order of work for an inbound message, and why:
    (*Lead Temperature*, the temperature tags) is the lead score's: the worker asks the
    ScoringFunction to rescore the lead after the turn, and the score combines the
    qualification's temperature kept here with the lead's behaviour (ghl_ai/scoring/score.py).
+
+**Language.** The lead's language is kept on the lead (``language``): GHL's (the *Preferred
+Language* field, else the contact's language / locale) the first time, then each message's when
+the extractor (or Claude) is sure of it; a short or number-only message keeps it. Replies, the
+introduction and the opt-out notice are in it, and *Preferred Language* is written when it
+changes. **Nurture.** A lead whose readiness says browsing / no rush / curious about value
+(``qualification.readiness``) gets no questionnaire; on that message it is tagged
+``long-term-nurture`` and the ``browsing_nurture`` workflow starts (through the tag's
+``tag_added`` trigger); when a later message makes it ready, the tag and *Readiness* go.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -45,30 +57,37 @@ from ghl_ai.conversation.model import (
     Extraction,
     FieldName,
     HistoryLine,
+    Language,
     Turn,
 )
 from ghl_ai.conversation.outbound import Outbound
+from ghl_ai.conversation.personas import flows, persona_template
 from ghl_ai.conversation.qualification import (
     describe,
     is_qualified,
     merge,
     missing_fields,
+    readiness,
     stored_answers,
     temperature,
     updated_intent,
 )
 from ghl_ai.conversation.rules import handoff_reply
 from ghl_ai.conversation.sms import with_intro
-from ghl_ai.conversation.writeback import HANDOFF_TAG, OPTED_OUT_TAG, GhlWriteBack
+from ghl_ai.conversation.wording import OPT_IN_REPLIES, OPT_OUT_CONFIRMATIONS, fill
+from ghl_ai.conversation.writeback import HANDOFF_TAG, NURTURE_TAG, OPTED_OUT_TAG, GhlWriteBack
 from ghl_ai.jobs import MatchesJob, OutreachJob
-from ghl_ai.leads.models import LeadChanges, LeadKey, Message, lead_name
+from ghl_ai.leads.models import LeadChanges, LeadKey, Message, lead_name, sms_blocked
 from ghl_ai.observability import logger, metrics
 from ghl_ai.tenants import TenantDirectory, TenantProfile
 from ghl_ai.webhooks.events import utcnow
 
+if TYPE_CHECKING:
+    from ghl_ai.workflows.triggers import WorkflowStarter
+
 #: Channels the AI answers on. Other channels are recorded, never answered by the AI.
 REPLY_CHANNELS = frozenset({"SMS"})
-OPT_IN_REPLY = "You're opted back in. Reply STOP at any time to opt out."
+OPT_IN_REPLY = OPT_IN_REPLIES["en"]
 #: A buyer who just qualified gets its top matches this long after our reply.
 MATCHES_DELAY_SECONDS = 120
 
@@ -99,6 +118,7 @@ class ConversationEngine:
         matches: JobQueue | None = None,
         claude: Brain | None = None,
         writeback: GhlWriteBack | None = None,
+        workflows: WorkflowStarter | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._leads = leads
@@ -111,6 +131,7 @@ class ConversationEngine:
         self._rules = rules
         self._claude = claude
         self._writeback = writeback or GhlWriteBack(ghl)
+        self._workflows = workflows
         self._clock = clock
         self._outbound = Outbound(leads=leads, outbox=outbox, ghl=ghl, clock=clock)
         self._lead = self._outbound.lead
@@ -128,10 +149,13 @@ class ConversationEngine:
         profile = self._tenants.profile(key.location_id)
         lead = self._lead(key)
         text = message.body or ""
-        if compliance.is_opt_out(text):
-            return self._opt_out(key, lead)
-        if compliance.is_opt_in(text, opted_out=bool(lead.get("optedOut"))):
-            return self._opt_in(key, lead, message)
+        opt_out = compliance.opt_out_language(text)
+        if opt_out is not None:
+            confirm = not compliance.carrier_confirms(text)
+            return self._opt_out(key, lead, message, opt_out, confirm=confirm)
+        opt_in = compliance.opt_in_language(text, opted_out=bool(lead.get("optedOut")))
+        if opt_in is not None:
+            return self._opt_in(key, lead, message, opt_in)
         gate = self._gate(lead, profile)
         if gate:
             return Outcome("skipped", gate)
@@ -196,6 +220,9 @@ class ConversationEngine:
         context: dict[str, Any] | None = None,
     ) -> Outcome:
         now = self._clock()
+        lead = self._known_language(key, lead, now)
+        language: Language = lead.get("language") or "en"
+        template = persona_template(profile.persona.template)
         answers = stored_answers(lead.get("answers"))
         intent = lead.get("intent")
         streak = int(lead.get("vagueStreak") or 0)  # vague answers in a row so far
@@ -212,27 +239,35 @@ class ConversationEngine:
                 intent=intent,
                 answers=answers,
                 last_asked=lead.get("lastAskedField"),
-                missing=missing_fields(intent, answers),
+                missing=missing_fields(intent, answers, flows(template)),
                 history=history,
                 inbound=inbound,
                 first_contact=first_contact,
                 vague_streak=streak,
                 context=context or {},
+                language=language,
             )
             decision = self._decide(turn)
+            spoken = decision.extraction.language or language
             vague = streak + 1 if decision.extraction.vague else 0
-            if vague >= profile.max_vague_answers and not decision.extraction.handoff_requested:
+            # A nurtured lead is asked nothing: its "ok"s are not a loop to break.
+            nurtured = readiness(merge(answers, decision.extraction.answers)) is not None
+            if (
+                vague >= profile.max_vague_answers
+                and not decision.extraction.handoff_requested
+                and not nurtured
+            ):
                 # Looping on vague answers helps nobody: hand the lead to the agent.
                 extraction = decision.extraction.model_copy(update={"handoff_requested": True})
                 decision = Decision(
-                    reply=handoff_reply(profile.persona.agent_name),
+                    reply=handoff_reply(profile.persona.agent_name, spoken, template.name),
                     extraction=extraction,
                     asked=None,
                     source=decision.source,
                     usage=decision.usage,
                 )
             if first_contact:
-                decision = _introduced(decision, profile)
+                decision = _introduced(decision, profile, spoken)
             claim = self._outbox.claim(
                 effect_id,
                 {
@@ -253,8 +288,10 @@ class ConversationEngine:
         qualified = is_qualified(intent, merged)
         handoff = extraction.handoff_requested
         vague = streak + 1 if extraction.vague else 0
+        # The message's language when it is clear, else the lead's (a short "ok" keeps it).
+        learned: str | None = extraction.language or lead.get("language")
 
-        self._write_back(key, lead, profile, intent, merged, temp, qualified, handoff, now)
+        self._write_back(key, lead, profile, intent, merged, temp, qualified, handoff, now, learned)
 
         changes = LeadChanges(
             set={
@@ -265,6 +302,12 @@ class ConversationEngine:
                 "updatedAt": now,
             }
         )
+        if learned:
+            changes.set["language"] = learned
+            changes.set["languageInGhl"] = learned
+        nurture = self._nurture(key, lead, answers, merged, handoff, effect_id)
+        if nurture is not None:
+            changes.set["tags"] = nurture
         if intent:
             changes.set["intent"] = intent
             changes.set["intentConfidence"] = max(
@@ -291,6 +334,47 @@ class ConversationEngine:
             temperature=temp,
             source=decision.source,
         )
+
+    def _nurture(
+        self,
+        key: LeadKey,
+        lead: dict[str, Any],
+        before: dict[str, Answer],
+        after: dict[str, Answer],
+        handoff: bool,
+        effect_id: str,
+    ) -> list[str] | None:
+        """Hand a lead that just said it is browsing (no rush, curious about value) to long-term
+        nurture: the tag, and the workflow it triggers; take a lead that turned out ready out
+        of it. Returns the lead's tags when they changed, else None. Runs before the lead is
+        saved, so a retry of the turn does it again (the start is idempotent on its cause)."""
+        was, now = readiness(before), readiness(after)
+        tags = [str(t).lower() for t in lead.get("tags") or []]
+        if now is not None and was is None and not handoff:
+            self._writeback.add_tags(key.contact_id, NURTURE_TAG)
+            if self._workflows is not None:
+                cause = f"{key.contact_id}:{NURTURE_TAG}:{effect_id}"
+                self._workflows.fire(key, "tag_added", cause, tag=NURTURE_TAG)
+            return sorted({*tags, NURTURE_TAG})
+        if now is None and was is not None:
+            self._writeback.remove_tags(key.contact_id, NURTURE_TAG)
+            self._writeback.clear_fields(key.location_id, key.contact_id, "readiness")
+            return [t for t in tags if t != NURTURE_TAG]
+        return None
+
+    def _known_language(self, key: LeadKey, lead: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The lead, with its language from GHL the first time we work it (the *Preferred
+        Language* field, else the contact's language / locale), when it has none yet."""
+        if lead.get("language") or lead.get("languageSyncedAt") or lead.get("ghlMissing"):
+            return lead
+        field, contact = self._writeback.contact_language(key.location_id, key.contact_id)
+        changes = LeadChanges(set={"languageSyncedAt": now})
+        if field or contact:
+            changes.set["language"] = field or contact
+        if field:
+            changes.set["languageInGhl"] = field
+        self._leads.apply(key, changes)
+        return {**lead, **changes.set}
 
     def _request_matches(self, key: LeadKey, intent: str | None, now: datetime) -> None:
         """A buyer just qualified: text its top listing matches a little after our last reply
@@ -331,6 +415,7 @@ class ConversationEngine:
         qualified: bool,
         handoff: bool,
         now: datetime,
+        language: str | None = None,
     ) -> None:
         loc, contact = key.location_id, key.contact_id
         wb = self._writeback
@@ -339,6 +424,8 @@ class ConversationEngine:
         extra: dict[str, Any] = {}
         if intent and intent != lead.get("intent"):
             extra["intent"] = intent
+        if language and language != lead.get("languageInGhl"):
+            extra["language"] = language
         if changed or extra:
             wb.write_fields(loc, contact, changed, extra)
         name = lead_name(lead) or "Lead"
@@ -378,31 +465,78 @@ class ConversationEngine:
 
     # -- compliance --------------------------------------------------------------------------
 
-    def _opt_out(self, key: LeadKey, lead: dict[str, Any]) -> Outcome:
+    def _opt_out(
+        self,
+        key: LeadKey,
+        lead: dict[str, Any],
+        message: Message,
+        language: Language,
+        *,
+        confirm: bool,
+    ) -> Outcome:
         now = self._clock()
+        reply = None
+        if confirm and not (lead.get("ghlMissing") or lead.get("optedOut") or sms_blocked(lead)):
+            # Before the DND: GHL refuses texts to a DND contact.
+            profile = self._tenants.profile(key.location_id)
+            text = fill(OPT_OUT_CONFIRMATIONS[language], brokerage=profile.persona.brokerage)
+            reply = self._send_fixed(key, f"reply:{key.location_id}:{message.message_id}", text)
         if not lead.get("ghlMissing"):
             self._ghl.update_contact(key.contact_id, {"dndSettings": {"SMS": {"status": "active"}}})
             self._ghl.add_tags(key.contact_id, [OPTED_OUT_TAG])
-        self._leads.apply(key, LeadChanges(set={"optedOut": True, "optedOutAt": now}))
-        return Outcome("opted_out", "carrier keyword")
+        changes = LeadChanges(set={"optedOut": True, "optedOutAt": now})
+        if language == "es":
+            changes.set["language"] = "es"  # ALTO is Spanish: so is the lead
+        self._leads.apply(key, changes)
+        return Outcome("opted_out", "carrier keyword", reply=reply)
 
-    def _opt_in(self, key: LeadKey, lead: dict[str, Any], message: Message) -> Outcome:
+    def _send_fixed(self, key: LeadKey, effect_id: str, text: str) -> str | None:
+        """Claim, send exactly once and record a fixed text (no brain, no intro). Returns the
+        text sent, or None when GHL refused it."""
+        now = self._clock()
+        claim = self._outbox.claim(
+            effect_id,
+            {
+                "kind": "sms",
+                "locationId": key.location_id,
+                "contactId": key.contact_id,
+                "decision": _decision_to(_fixed(text)),
+            },
+            now,
+        )
+        reply = _decision_from(claim["decision"]).reply  # a retry sends what was claimed
+        if not self._send(key, effect_id, claim, reply):
+            return None
+        self._leads.apply(
+            key, LeadChanges(set={"lastOutboundAt": now}, set_if_absent={"firstOutboundAt": now})
+        )
+        self._record(key, effect_id, claim, reply, now)
+        return reply
+
+    def _opt_in(
+        self, key: LeadKey, lead: dict[str, Any], message: Message, language: Language
+    ) -> Outcome:
         if lead.get("ghlMissing"):
             return Outcome("skipped", "contact not found in GHL")
         now = self._clock()
+        lead = self._known_language(key, lead, now)
+        # INICIO is Spanish; START from a lead who writes Spanish gets Spanish too.
+        spoken: Language = "es" if language == "es" else (lead.get("language") or "en")
         self._ghl.update_contact(key.contact_id, {"dndSettings": {"SMS": {"status": "inactive"}}})
         self._ghl.remove_tags(key.contact_id, [OPTED_OUT_TAG])
         channels = dict(lead.get("dndChannels") or {})
         channels["SMS"] = "inactive"
-        self._leads.apply(
-            key, LeadChanges(set={"optedOut": False, "optedInAt": now, "dndChannels": channels})
-        )
+        changes = LeadChanges(set={"optedOut": False, "optedInAt": now, "dndChannels": channels})
+        if language == "es" and lead.get("languageInGhl") != "es":
+            self._writeback.write_fields(key.location_id, key.contact_id, {}, {"language": "es"})
+            changes.set["language"] = changes.set["languageInGhl"] = "es"
+        self._leads.apply(key, changes)
         effect_id = f"reply:{key.location_id}:{message.message_id}"
-        confirmation = _fixed(OPT_IN_REPLY)
+        confirmation = _fixed(OPT_IN_REPLIES[spoken])
         if not lead.get("firstOutboundAt") and not lead.get("lastOutboundAt"):
             # The lead opted out before we ever wrote: this is our first text to it.
             profile = self._tenants.profile(key.location_id)
-            confirmation = _introduced(confirmation, profile)
+            confirmation = _introduced(confirmation, profile, spoken)
         claim = self._outbox.claim(
             effect_id,
             {
@@ -485,11 +619,13 @@ def _fixed(reply: str) -> Decision:
     return Decision(reply=reply, extraction=Extraction(), asked=None, source="rules")
 
 
-def _introduced(decision: Decision, profile: TenantProfile) -> Decision:
+def _introduced(decision: Decision, profile: TenantProfile, language: Language = "en") -> Decision:
     """The decision with a reply fit for a first message (who, which brokerage, how to opt
-    out); unchanged when the brain already wrote one."""
+    out, in the lead's language); unchanged when the brain already wrote one."""
     persona = profile.persona
-    reply = with_intro(decision.reply, persona, allow_emojis=persona.allow_emojis)
+    reply = with_intro(
+        decision.reply, persona, allow_emojis=persona.allow_emojis, language=language
+    )
     return decision if reply == decision.reply else replace(decision, reply=reply)
 
 

@@ -70,6 +70,11 @@ READINESS = ("browsing", "unhurried", "value_curious")
 #: The languages the conversation is held in (replies, questions, notices).
 Language = Literal["en", "es"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
+#: The persona templates a location can pick (``personas.py`` documents each one).
+PersonaTemplateName = Literal[
+    "consultative", "speed_qualifier", "luxury_specialist", "first_time_buyer_helper"
+]
+PERSONA_TEMPLATES: tuple[PersonaTemplateName, ...] = get_args(PersonaTemplateName)
 
 
 class Answer(BaseModel):
@@ -109,6 +114,11 @@ class Persona:
     allow_emojis: bool = False
     #: Known neighbourhoods / cities of the market, used to recognise an area in free text.
     areas: tuple[str, ...] = ()
+    #: The location's own spellings of its places, (alias, canonical name) pairs, over the
+    #: market's defaults (``places.DEFAULT_ALIASES``): ("VG", "Victoria Gardens").
+    area_aliases: tuple[tuple[str, str], ...] = ()
+    #: The persona template: tone and flow settings of both brains (``personas.py``).
+    template: PersonaTemplateName = "consultative"
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,9 @@ class Turn:
     vague_streak: int = 0
     #: What a form or GHL told us about the lead (first name, listing of interest, ...).
     context: dict[str, Any] = field(default_factory=dict)
+    #: The lead's language so far (its messages, else GHL's): replies are written in it unless
+    #: the inbound message is clearly in the other one.
+    language: Language = "en"
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,40 @@ allows them, at most 320 characters (two SMS segments) cut at a sentence or word
 first message that says who is writing and how to opt out.
 
 Both brains run their replies through :func:`sms_safe`; the first message to a lead also goes
-through :func:`with_intro`. Standard library only: the intake Lambda may import this module.
+through :func:`with_intro`, in the lead's language ("Hola, le escribe Jorge de Sunbelt Realty.
+... Responda ALTO para no recibir más mensajes."). Standard library only: the intake Lambda
+may import this module.
+
+**Segments.** A text of GSM-7 characters travels in segments of 160 (153 each when split); one
+character outside it (á, í, ó, ú, an emoji, a curly quote) makes the whole text UCS-2: 70 a
+segment, 67 each when split. Spanish needs those accents, so a Spanish reply of 200 characters
+costs three segments where an English one of the same length costs two: :func:`segments`
+counts them, and the Spanish templates are written short for it (``wording.py``).
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from ghl_ai.conversation.model import Persona
+if TYPE_CHECKING:
+    from ghl_ai.conversation.model import Language, Persona
 
 OPT_OUT_NOTICE = "Reply STOP to opt out."
+#: The opt-out notice of a first message, per language. ALTO is the Spanish keyword carriers
+#: ask Spanish-language programs to honour; the engine honours it (``compliance.py``).
+OPT_OUT_NOTICES: dict[str, str] = {
+    "en": OPT_OUT_NOTICE,
+    "es": "Responda ALTO para no recibir más mensajes.",
+}
 SMS_LIMIT = 320
+
+#: GSM 03.38: the basic set, and the extension set (each of those costs two septets).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 _ELLIPSIS = "..."
 # Typography the model likes but GSM-7 does not have (one such character makes the whole text
@@ -84,6 +107,17 @@ _GREETING = re.compile(
     r"[^.!?,\n]{0,30}?)(?P<punct>[!,.])\s+(?=\S)",
     re.IGNORECASE,
 )
+_SPANISH_OPT_OUT_SENTENCE = re.compile(
+    r"\s*\(?(?:\bpara\s+(?:no\s+recibir|dejar\s+de\s+recibir|cancelar|darse\s+de\s+baja)"
+    r"[^.!?,]*,\s*)?\b(?:responda|responde|conteste|contesta|env[ií]e|env[ií]a|escriba|"
+    r"escribe|mande|manda|reply|text)\s+\"?(?:ALTO|STOP|BAJA)\"?\b[^.!?]*[.!?]?\)?",
+    re.IGNORECASE,
+)
+_SPANISH_GREETING = re.compile(
+    r"^(?P<greeting>¡?(?:hola|buen(?:os|as)?\s+(?:d[ií]as?|tardes|noches)|buenas)\b"
+    r"[^.!?,\n]{0,30}?)(?P<punct>[!,.])\s+(?=\S)",
+    re.IGNORECASE,
+)
 
 
 def sms_safe(text: str, *, allow_emojis: bool = False, limit: int = SMS_LIMIT) -> str:
@@ -112,16 +146,21 @@ def with_intro(
     allow_emojis: bool | None = None,
     *,
     limit: int = SMS_LIMIT,
+    language: Language = "en",
 ) -> str:
-    """The first message to a lead: says who is writing ("This is {agent} with {brokerage}")
-    unless the reply already names both the agent and the brokerage, and ends with
-    :data:`OPT_OUT_NOTICE`. Stays within ``limit`` by shortening the reply, never the
-    introduction or the notice. Idempotent: an introduced message is left as it is.
+    """The first message to a lead: says who is writing ("This is {agent} with {brokerage}",
+    "Le escribe {agent} de {brokerage}") unless the reply already names both the agent and the
+    brokerage, and ends with the opt-out notice of ``language`` (:data:`OPT_OUT_NOTICES`).
+    Stays within ``limit`` by shortening the reply, never the introduction or the notice.
+    Idempotent: an introduced message is left as it is.
 
     Naming the agent alone is not an introduction: "I'll have Jorge call you" says neither who
     is writing nor for which brokerage."""
     emojis = persona.allow_emojis if allow_emojis is None else allow_emojis
-    body = sms_safe(_OPT_OUT_SENTENCE.sub(" ", reply or ""), allow_emojis=emojis, limit=limit)
+    spanish = language == "es"
+    notice = OPT_OUT_NOTICES["es" if spanish else "en"]
+    opt_out = _SPANISH_OPT_OUT_SENTENCE if spanish else _OPT_OUT_SENTENCE
+    body = sms_safe(opt_out.sub(" ", reply or ""), allow_emojis=emojis, limit=limit)
     agent = persona.agent_name.strip()
     brokerage = persona.brokerage.strip()
     named = all(
@@ -131,17 +170,43 @@ def with_intro(
     )
     prefix = ""
     if not named:
-        who = f"{agent} with {brokerage}".strip() if agent else brokerage
-        greeting = _GREETING.match(body)
-        if greeting:
+        link = "de" if spanish else "with"
+        who = f"{agent} {link} {brokerage}".strip() if agent else brokerage
+        greeting = (_SPANISH_GREETING if spanish else _GREETING).match(body)
+        if greeting and spanish:
+            prefix = f"¡{greeting['greeting'].lstrip('¡')}! Le escribe {who}."
+        elif greeting:
             prefix = f"{greeting['greeting']}! This is {who}."
-            body = body[greeting.end() :]
-            body = body[:1].upper() + body[1:]
+        elif spanish:
+            prefix = f"Hola, le escribe {who}."
         else:
             prefix = f"Hi, this is {who}."
-    fixed = len(prefix) + len(OPT_OUT_NOTICE) + (2 if prefix else 1)
+        if greeting:
+            body = capitalised(body[greeting.end() :])
+    fixed = len(prefix) + len(notice) + (2 if prefix else 1)
     body = sms_safe(body, allow_emojis=emojis, limit=max(limit - fixed, 0)) if body else ""
-    return " ".join(part for part in (prefix, body, OPT_OUT_NOTICE) if part)
+    return " ".join(part for part in (prefix, body, notice) if part)
+
+
+def segments(text: str) -> int:
+    """The SMS segments ``text`` is sent in: GSM-7 when every character is in the GSM sets
+    (160 septets, 153 each when split; an extension character takes two), else UCS-2 (70
+    UTF-16 code units, 67 each when split; an emoji outside the BMP takes two)."""
+    if not text:
+        return 0
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        units = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+        single, part = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    return 1 if units <= single else -(-units // part)
+
+
+def capitalised(text: str) -> str:
+    """The first letter upper-cased, after an opening "¿" or "¡" ("¿para ...?" → "¿Para ...?")."""
+    lead = len(text) - len(text.lstrip("¿¡"))
+    return text[:lead] + text[lead : lead + 1].upper() + text[lead + 1 :]
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -2,11 +2,16 @@
 
 * Temperature tags ``hot-lead`` / ``warm-lead`` / ``cold-lead``: the current one added, the other
   two removed — never a PUT of the whole tag list (that would erase the agent's tags).
+  ``long-term-nurture`` marks a lead handed to long-term nurture (browsing, no rush, curious
+  about value); it goes when the lead turns out to be ready.
 * Qualification custom fields, written by *display name*: the ids come from the location's
   custom-field list (cached per location for ``cache_seconds``). Fields the location does not
   have are skipped and logged once, by name.
 * The opportunity in the configured pipeline, created on first contact and moved by stage name
   ("Contacted", "Qualified").
+* The lead's language: *Preferred Language* ("English" / "Spanish") is written when it
+  changes, and read (with the contact's own ``language`` / ``locale``, when GHL sends one) as the
+  starting point of a lead we have not heard from (:meth:`GhlWriteBack.contact_language`).
 * Notes and call tasks are not idempotent in GHL: the engine guards them with outbox claims.
 """
 
@@ -17,13 +22,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ghl_ai.adapters.ghl import GhlClient
-from ghl_ai.conversation.model import Answer
-from ghl_ai.conversation.qualification import Temperature, describe
+from ghl_ai.conversation.model import Answer, Language
+from ghl_ai.conversation.qualification import READINESS_WORDS, Temperature, describe
 from ghl_ai.observability import logger
 
 TEMPERATURE_TAGS: dict[str, str] = {"hot": "hot-lead", "warm": "warm-lead", "cold": "cold-lead"}
 OPTED_OUT_TAG = "opted-out"
 HANDOFF_TAG = "ai-handoff"
+#: A lead handed to long-term nurture; it starts the ``browsing_nurture`` workflow.
+NURTURE_TAG = "long-term-nurture"
 
 #: Our field → the GHL custom field display name it is written to.
 FIELD_NAMES: dict[str, str] = {
@@ -69,6 +76,28 @@ _CONDITION = {
     "needs_work": "Needs work",
     "fixer_upper": "Fixer upper",
 }
+_LANGUAGE = {"en": "English", "es": "Spanish"}
+#: What GHL (a locale, the agent's picklist, a form) may call each language.
+_LANGUAGE_NAMES: dict[str, Language] = {
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "ingles": "en",
+    "inglés": "en",
+    "es": "es",
+    "spa": "es",
+    "spanish": "es",
+    "espanol": "es",
+    "español": "es",
+}
+
+
+def language_of(value: Any) -> Language | None:
+    """ "Spanish", "Español", "es", "es-MX", "es_US" → "es"; "English", "en-US" → "en"."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().lower()
+    return _LANGUAGE_NAMES.get(text) or _LANGUAGE_NAMES.get(text.replace("_", "-").split("-")[0])
 
 
 def field_value(name: str, value: Any) -> Any:
@@ -83,6 +112,12 @@ def field_value(name: str, value: Any) -> Any:
         return _PROPERTY_TYPE.get(value, value)
     if name == "condition":
         return _CONDITION.get(value, value)
+    if name == "language":
+        return _LANGUAGE.get(value, value)
+    if name == "readiness":
+        return READINESS_WORDS.get(value, value)
+    if name == "bathrooms" and isinstance(value, int | float):
+        return int(value) if float(value).is_integer() else float(value)
     if name == "timeline":
         days = int(value)
         if days <= 31:
@@ -164,6 +199,30 @@ class GhlWriteBack:
             return False
         self._ghl.update_custom_fields(contact_id, {field_id: value})
         return True
+
+    def clear_fields(self, location_id: str, contact_id: str, *names: str) -> None:
+        """Empty our fields ``names`` (e.g. readiness, once the lead is ready after all)."""
+        ids = self._field_ids(location_id)
+        values = {
+            ids[label.lower()]: ""
+            for label in (FIELD_NAMES.get(n) for n in names)
+            if label and label.lower() in ids
+        }
+        if values:
+            self._ghl.update_custom_fields(contact_id, values)
+
+    def contact_language(
+        self, location_id: str, contact_id: str
+    ) -> tuple[Language | None, Language | None]:
+        """What GHL says of the contact's language: its *Preferred Language* field, and its own
+        ``language`` / ``locale`` attribute (GHL sends one for some contacts)."""
+        field_id = self._field_ids(location_id).get(FIELD_NAMES["language"].lower())
+        contact = self._ghl.get_contact(contact_id)
+        field: Language | None = None
+        for entry in contact.get("customFields") or []:
+            if isinstance(entry, dict) and field_id and entry.get("id") == field_id:
+                field = language_of(entry.get("value", entry.get("field_value")))
+        return field, language_of(contact.get("language") or contact.get("locale"))
 
     def named_fields(self, location_id: str, contact_id: str) -> dict[str, Any]:
         """The contact's custom-field values by lower-case field name (from GHL)."""
