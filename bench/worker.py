@@ -438,6 +438,7 @@ def step_targets(variant: str) -> list[tuple[Any, str, str]]:
     from ghl_ai.adapters.ghl import GhlClient
     from ghl_ai.conversation import engine, rules
     from ghl_ai.conversation.engine import ConversationEngine
+    from ghl_ai.conversation.outbound import Outbound
     from ghl_ai.conversation.rules import RuleBrain
     from ghl_ai.conversation.writeback import GhlWriteBack
     from ghl_ai.leads.tracker import LeadTracker
@@ -454,13 +455,13 @@ def step_targets(variant: str) -> list[tuple[Any, str, str]]:
         (worker_app.Dependencies, "_converse", "Dependencies._converse"),
         (TenantDirectory, "profile", "TenantDirectory.profile"),
         (ConversationEngine, "on_inbound", "engine.on_inbound (compliance, gates)"),
-        (ConversationEngine, "_lead", "engine._lead (lead + GHL contact sync)"),
+        (Outbound, "lead", "Outbound.lead (lead + GHL contact sync)"),
         (ConversationEngine, "_history", "engine._history"),
         (ConversationEngine, "_turn", "engine._turn (turn logic, merge, LeadChanges)"),
         (ConversationEngine, "_decide", "engine._decide"),
-        (ConversationEngine, "_send", "engine._send"),
+        (Outbound, "send", "Outbound.send (the reply, exactly once)"),
         (ConversationEngine, "_write_back", "engine._write_back"),
-        (ConversationEngine, "_once", "engine._once (outbox-guarded effects)"),
+        (OutboxStore, "carry_out", "OutboxStore.carry_out (outbox-guarded tasks, notes)"),
         (engine, "stored_answers", "stored_answers (stored answers -> models)"),
         (engine, "_decision_to", "engine._decision_to (decision JSON)"),
         (engine, "_decision_from", "engine._decision_from (decision JSON)"),

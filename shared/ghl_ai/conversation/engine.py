@@ -134,9 +134,7 @@ class ConversationEngine:
         self._workflows = workflows
         self._clock = clock
         self._outbound = Outbound(leads=leads, outbox=outbox, ghl=ghl, clock=clock)
-        self._lead = self._outbound.lead
         self._gate = self._outbound.gate
-        self._send = self._outbound.send
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -147,7 +145,7 @@ class ConversationEngine:
             # Carrier keywords are an SMS matter; other channels are recorded, not answered.
             return Outcome("skipped", f"channel {message.channel}")
         profile = self._tenants.profile(key.location_id)
-        lead = self._lead(key)
+        lead = self._outbound.lead(key)
         text = message.body or ""
         opt_out = compliance.opt_out_language(text)
         if opt_out is not None:
@@ -174,7 +172,7 @@ class ConversationEngine:
         lead's quiet-hours-safe window opens; never sent twice, never to a lead we already
         talk to."""
         profile = self._tenants.profile(key.location_id)
-        lead = self._lead(key)
+        lead = self._outbound.lead(key)
         gate = self._gate(lead, profile)
         if gate:
             return Outcome("skipped", gate)
@@ -279,7 +277,7 @@ class ConversationEngine:
                 now,
             )
             decision = _decision_from(claim["decision"])
-        sent = self._send(key, effect_id, claim, decision.reply)
+        sent = self._outbound.send(key, effect_id, claim, decision.reply)
 
         extraction = decision.extraction
         intent = updated_intent(intent, extraction.intent, extraction.intent_confidence)
@@ -505,7 +503,7 @@ class ConversationEngine:
             now,
         )
         reply = _decision_from(claim["decision"]).reply  # a retry sends what was claimed
-        if not self._send(key, effect_id, claim, reply):
+        if not self._outbound.send(key, effect_id, claim, reply):
             return None
         self._leads.apply(
             key, LeadChanges(set={"lastOutboundAt": now}, set_if_absent={"firstOutboundAt": now})
@@ -548,7 +546,7 @@ class ConversationEngine:
             now,
         )
         reply = _decision_from(claim["decision"]).reply  # a retry sends what was claimed
-        sent = self._send(key, effect_id, claim, reply)
+        sent = self._outbound.send(key, effect_id, claim, reply)
         if sent:
             self._leads.apply(
                 key,
