@@ -157,6 +157,15 @@ def configure(
     scoring_app.deps.cache_clear()
 
 
+def dnd_updates(ghl: GhlStandIn, contact_id: str) -> list[dict[str, Any]]:
+    """The DND settings our writes to the contact set, in order."""
+    return [
+        c.json["dndSettings"]
+        for c in ghl.calls_to("PUT", f"/contacts/{contact_id}")
+        if "dndSettings" in c.json
+    ]
+
+
 def new_lead(stack: Stack, ghl: GhlStandIn, **fields: Any) -> Conversation:
     contact = ghl.seed_contact(
         LOCATION_ID,

@@ -25,7 +25,7 @@ from local.anthropic_standin import AnthropicStandIn, delay, status, tool
 from local.apigw import http_event
 from local.ghl_standin import GhlStandIn, Scripted
 from tests.conftest import LOCATION_ID, Stack
-from tests.conversation.driver import Conversation, configure, new_lead
+from tests.conversation.driver import Conversation, configure, dnd_updates, new_lead
 
 TIMELINE_QUESTION = "When are you hoping to make a move?"
 
@@ -40,14 +40,6 @@ def ghl() -> Iterator[GhlStandIn]:
 def rules(ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch) -> GhlStandIn:
     configure(monkeypatch, ghl)
     return ghl
-
-
-def dnd_updates(ghl: GhlStandIn, contact_id: str) -> list[dict[str, object]]:
-    return [
-        c.json["dndSettings"]
-        for c in ghl.calls_to("PUT", f"/contacts/{contact_id}")
-        if "dndSettings" in c.json
-    ]
 
 
 def test_stop_mid_conversation_opts_out_and_start_opts_back_in(

@@ -18,7 +18,7 @@ import pytest
 from local.anthropic_standin import AnthropicStandIn, status, tool
 from local.ghl_standin import GhlStandIn
 from tests.conftest import Stack
-from tests.conversation.driver import Conversation, configure, new_lead
+from tests.conversation.driver import Conversation, configure, dnd_updates, new_lead
 
 IE_AREAS = "Fontana,Rialto,Ontario,Riverside,Rancho Cucamonga,San Bernardino,Eastvale,Redlands"
 SPANISH_NOTICE = "Responda ALTO para no recibir más mensajes."
@@ -170,14 +170,6 @@ def test_a_spanish_seller_is_qualified_in_spanish_by_the_rule_based_path(
 
 
 # -- carrier keywords in Spanish ------------------------------------------------------------------
-
-
-def dnd_updates(ghl: GhlStandIn, contact_id: str) -> list[dict[str, Any]]:
-    return [
-        c.json["dndSettings"]
-        for c in ghl.calls_to("PUT", f"/contacts/{contact_id}")
-        if "dndSettings" in c.json
-    ]
 
 
 def test_alto_opts_out_with_a_spanish_confirmation_and_inicio_opts_back_in(
