@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from ghl_ai import knowledge
 from ghl_ai.adapters.dynamo import (
     BehaviourEventStore,
     LeadStore,
@@ -127,6 +128,8 @@ class Dependencies:
         )
         self._outbox = OutboxStore(dynamodb, settings.outbox_table)
         self._jobs = JobQueue(sqs, settings.jobs_queue_url)
+        # A lead's question answered from the agent's documents (none without the table).
+        self._knowledge = knowledge.base_from_settings(settings.knowledge_table, client=dynamodb)
         self._rules = RuleBrain()
         self._claude = claude_brain(settings)
         self._conversations: dict[str, Conversation] = {}
@@ -180,6 +183,7 @@ class Dependencies:
                 rules=self._rules,
                 claude=self._claude,
                 workflows=self.workflows,  # a browsing lead starts long-term nurture
+                knowledge=self._knowledge,
             ),
             FormProcessor(ghl, self._leads, self._events),
         )

@@ -166,6 +166,13 @@ def dnd_updates(ghl: GhlStandIn, contact_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def one_reply(c: Conversation, text: str) -> str:
+    """The lead texts us; the one SMS we answer with."""
+    sent = c.lead_says(text)
+    assert len(sent) == 1, (text, sent)
+    return sent[0]
+
+
 def new_lead(stack: Stack, ghl: GhlStandIn, **fields: Any) -> Conversation:
     contact = ghl.seed_contact(
         LOCATION_ID,

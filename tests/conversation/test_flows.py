@@ -15,7 +15,7 @@ from local.anthropic_standin import AnthropicStandIn, tool
 from local.apigw import http_event
 from local.ghl_standin import GhlStandIn
 from tests.conftest import Stack
-from tests.conversation.driver import Conversation, configure, new_lead
+from tests.conversation.driver import Conversation, configure, new_lead, one_reply
 
 
 @pytest.fixture
@@ -29,12 +29,6 @@ def lead_api(stack: Stack, contact_id: str) -> dict[str, Any]:
     response = stack.invoke_intake(http_event("GET", f"/leads/{contact_id}", b"", headers))
     assert response.status == 200, response.json
     return response.json
-
-
-def one_reply(c: Conversation, text: str) -> str:
-    sent = c.lead_says(text)
-    assert len(sent) == 1, (text, sent)
-    return sent[0]
 
 
 # -- the buyer ------------------------------------------------------------------------------

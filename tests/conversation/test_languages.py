@@ -18,7 +18,7 @@ import pytest
 from local.anthropic_standin import AnthropicStandIn, status, tool
 from local.ghl_standin import GhlStandIn
 from tests.conftest import Stack
-from tests.conversation.driver import Conversation, configure, dnd_updates, new_lead
+from tests.conversation.driver import configure, dnd_updates, new_lead, one_reply
 
 IE_AREAS = "Fontana,Rialto,Ontario,Riverside,Rancho Cucamonga,San Bernardino,Eastvale,Redlands"
 SPANISH_NOTICE = "Responda ALTO para no recibir más mensajes."
@@ -38,12 +38,6 @@ def ghl(monkeypatch: pytest.MonkeyPatch) -> Iterator[GhlStandIn]:
     with GhlStandIn() as standin:
         configure(monkeypatch, standin, MARKET_AREAS=IE_AREAS, MARKET_AREA="the Inland Empire")
         yield standin
-
-
-def one_reply(c: Conversation, text: str) -> str:
-    sent = c.lead_says(text)
-    assert len(sent) == 1, (text, sent)
-    return sent[0]
 
 
 def language_writes(ghl: GhlStandIn, contact_id: str) -> list[Any]:

@@ -182,7 +182,11 @@ def test_request_is_cached_forced_and_uses_the_configured_model(
         "vague",
         "language",
         "asked_field",
+        "sources",
+        "question_for_agent",
     }
+    # The grounding fields are optional: a turn without a question needs neither.
+    assert "sources" not in schema["required"] and "question_for_agent" not in schema["required"]
     assert list(schema["properties"]["answers"]["properties"]) == list(FIELD_NAMES)
     budget = schema["properties"]["answers"]["properties"]["budget"]["properties"]
     assert set(budget) == {"value", "confidence"}

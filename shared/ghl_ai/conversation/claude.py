@@ -40,6 +40,7 @@ from pydantic import (
     ValidationError,
 )
 
+from ghl_ai.conversation.grounding import ungrounded_figures
 from ghl_ai.conversation.model import (
     CONDITIONS,
     FIELD_NAMES,
@@ -189,6 +190,17 @@ TOOL: dict[str, Any] = {
                 "type": ["string", "null"],
                 "enum": [*FIELD_NAMES, None],
                 "description": "The qualification field the reply asks about, or null.",
+            },
+            "sources": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The ids of the document passages (listed in the state) the reply "
+                "answers from; [] when none.",
+            },
+            "question_for_agent": {
+                "type": ["string", "null"],
+                "description": "A question of the lead's that neither the passages nor the "
+                "state answer, in a few words: the agent gets a task to answer it. null if none.",
             },
         },
         "required": [
@@ -454,6 +466,13 @@ home would sell for gets no questionnaire: acknowledge it warmly, with no pressu
 to send a few homes now and then (ask which area, if unknown) or a free estimate of the home's \
 value (ask the address, if unknown); record readiness. While "Readiness" is in the state, ask \
 no other qualification question unless the lead says it is ready to move.
+12. Questions about a community, its HOA rules and fees, schools, taxes, utilities, the area or \
+the buying and selling process: answer only from the passages of {agent}'s documents the state \
+lists, briefly, in the lead's language, naming the document; put the ids of the passages you \
+used in "sources". Never add a figure, name, date or rule the passages do not contain, and \
+never answer from general knowledge. If the lead asks something that neither the passages nor \
+the state answer, do not guess: say {agent} will get back to them on it, put the question in \
+"question_for_agent", and go on with the conversation.
 
 Qualification flow: first learn the intent (buy, sell, both, rent or invest): if it is unknown, \
 ask "{english.intent_question}". Then ask the fields in this order, skipping known ones:
@@ -477,7 +496,9 @@ answers; leave out every field they did not mention. Each answer is {{"value": .
 - vague: the message answered nothing we asked and gave no usable fact ("idk", "maybe", "lol").
 - language: "en" or "es" for the lead's latest message when it is clear, null when too short.
 - asked_field: the field your reply asks about, or null when it asks none of them (the intent \
-question, a handoff, the closing message)."""
+question, a handoff, the closing message).
+- sources: the ids of the passages your reply answers from ([] when none).
+- question_for_agent: the lead's question you left to {agent} (rule 12), else null."""
 
 
 def _format_value(value: Any) -> str:
@@ -537,6 +558,22 @@ def state_prompt(turn: Turn) -> str:
     details = _context_lines(turn.context)
     if details:
         lines.append(f"- About the lead: {'; '.join(details)}")
+    agent = turn.persona.agent_name
+    if turn.references:
+        lines.append(
+            f"- Passages of {agent}'s documents for the lead's question (the only facts you may "
+            'give about it; cite their ids in "sources"):'
+        )
+        lines += [
+            f"  [{r.id}] {r.title}{f' > {r.section}' if r.section else ''}: {r.text}"
+            for r in turn.references
+        ]
+    elif turn.question:
+        lines.append(
+            f"- The lead asked a question {agent}'s documents do not answer: give no fact about "
+            f"it (unless the state above answers it); say {agent} will get back to them on it "
+            'and set "question_for_agent".'
+        )
     return "\n".join(lines)
 
 
@@ -768,6 +805,20 @@ class ClaudeBrain:
             reason = "max_tokens" if message.stop_reason == "max_tokens" else "empty_reply"
             raise self._unavailable(reason, started, request_id=request_id)
         extraction, dropped = parse_extraction(data)
+        if turn.question is not None:
+            # A question turn: every amount, rate or year the reply states must come from the
+            # passages, the state or the conversation; an invented one is not sent.
+            grounds = [r.text for r in turn.references]
+            grounds += [turn.inbound or "", state_prompt(turn), system_prompt(persona)]
+            grounds += [h.body for h in turn.history]
+            invented = ungrounded_figures(reply, grounds)
+            if invented:
+                logger.warning(
+                    "Claude's answer states figures it was not given; not sent",
+                    extra={"figures": len(invented), "model": self.model},
+                )
+                raise self._unavailable("ungrounded", started, request_id=request_id)
+        sources, question = _grounding(turn, data)
         if turn.first_contact:
             reply = with_intro(
                 reply,
@@ -789,7 +840,24 @@ class ClaudeBrain:
             asked=asked,
             source="claude",
             usage=_usage(message),
+            sources=sources,
+            question=question,
         )
+
+
+def _grounding(turn: Turn, data: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """The passages the reply cites (only ids the turn gave; others are dropped and counted in
+    the log) and the question it leaves to the agent (text of at most 200 characters)."""
+    given = {r.id for r in turn.references}
+    raw = data.get("sources")
+    cited = [x for x in raw if isinstance(x, str)] if isinstance(raw, list) else []
+    sources = tuple(dict.fromkeys(x for x in cited if x in given))
+    unknown = len(set(cited)) - len(sources)
+    if unknown:
+        logger.info("Claude cited passages it was not given; dropped", extra={"dropped": unknown})
+    question = data.get("question_for_agent")
+    text = " ".join(question.split())[:200] if isinstance(question, str) else ""
+    return sources, text or None
 
 
 def _usage(message: Message) -> dict[str, int]:

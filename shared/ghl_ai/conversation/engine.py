@@ -34,6 +34,11 @@ changes. **Nurture.** A lead whose readiness says browsing / no rush / curious a
 (``qualification.readiness``) gets no questionnaire; on that message it is tagged
 ``long-term-nurture`` and the ``browsing_nurture`` workflow starts (through the tag's
 ``tag_added`` trigger); when a later message makes it ready, the tag and *Readiness* go.
+**Questions.** A message that asks something (``grounding.question_in``) is looked up in the
+location's documents (``ghl_ai.knowledge``): the brain answers from the passages found and from
+nothing else (``Turn.references``; the rule-based path quotes the best one). A question they do
+not answer gets no fact: the brain says the agent will answer it, and the agent gets a task
+with the question (``Decision.question``), once per message.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import MAX_DELAY_SECONDS, JobQueue
 from ghl_ai.conversation import compliance
+from ghl_ai.conversation.grounding import question_in, references
 from ghl_ai.conversation.model import (
     Answer,
     Brain,
@@ -58,6 +64,7 @@ from ghl_ai.conversation.model import (
     FieldName,
     HistoryLine,
     Language,
+    Reference,
     Turn,
 )
 from ghl_ai.conversation.outbound import Outbound
@@ -83,6 +90,7 @@ from ghl_ai.tenants import TenantDirectory, TenantProfile
 from ghl_ai.webhooks.events import utcnow
 
 if TYPE_CHECKING:
+    from ghl_ai.knowledge.base import KnowledgeBase
     from ghl_ai.workflows.triggers import WorkflowStarter
 
 #: Channels the AI answers on. Other channels are recorded, never answered by the AI.
@@ -90,6 +98,8 @@ REPLY_CHANNELS = frozenset({"SMS"})
 OPT_IN_REPLY = OPT_IN_REPLIES["en"]
 #: A buyer who just qualified gets its top matches this long after our reply.
 MATCHES_DELAY_SECONDS = 120
+#: A question the agent's documents do not answer is his task, due this soon.
+QUESTION_DUE = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,7 @@ class ConversationEngine:
         claude: Brain | None = None,
         writeback: GhlWriteBack | None = None,
         workflows: WorkflowStarter | None = None,
+        knowledge: KnowledgeBase | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._leads = leads
@@ -132,6 +143,7 @@ class ConversationEngine:
         self._claude = claude
         self._writeback = writeback or GhlWriteBack(ghl)
         self._workflows = workflows
+        self._knowledge = knowledge
         self._clock = clock
         self._outbound = Outbound(leads=leads, outbox=outbox, ghl=ghl, clock=clock)
         self._gate = self._outbound.gate
@@ -231,6 +243,7 @@ class ConversationEngine:
         if claim is not None and claim.get("decision"):
             decision = _decision_from(claim["decision"])
         else:
+            question = question_in(inbound)
             turn = Turn(
                 persona=profile.persona,
                 now=now,
@@ -244,6 +257,8 @@ class ConversationEngine:
                 vague_streak=streak,
                 context=context or {},
                 language=language,
+                question=question,
+                references=self._references(key, inbound) if question else (),
             )
             decision = self._decide(turn)
             spoken = decision.extraction.language or language
@@ -263,7 +278,8 @@ class ConversationEngine:
                     asked=None,
                     source=decision.source,
                     usage=decision.usage,
-                )
+                )  # no question for the agent's task: he calls
+
             if first_contact:
                 decision = _introduced(decision, profile, spoken)
             claim = self._outbox.claim(
@@ -290,6 +306,8 @@ class ConversationEngine:
         learned: str | None = extraction.language or lead.get("language")
 
         self._write_back(key, lead, profile, intent, merged, temp, qualified, handoff, now, learned)
+        if decision.question and not handoff:
+            self._ask_agent(key, lead, effect_id, decision.question, now)
 
         changes = LeadChanges(
             set={
@@ -325,12 +343,54 @@ class ConversationEngine:
         if sent:
             self._record(key, effect_id, claim, decision.reply, now)
         action = "handed_off" if handoff else ("replied" if sent else "skipped")
+        extra: dict[str, Any] = {}
+        if decision.sources:
+            extra["sources"] = list(decision.sources)
+        if decision.question and not handoff:
+            extra["question_for_agent"] = True
         return Outcome(
             action,
             "" if sent else "reply not sent",
             reply=decision.reply if sent else None,
             temperature=temp,
             source=decision.source,
+            extra=extra,
+        )
+
+    def _references(self, key: LeadKey, text: str | None) -> tuple[Reference, ...]:
+        """The passages of the location's documents that answer the lead's question (none
+        without a knowledge base, or when they do not answer it)."""
+        if self._knowledge is None or not text:
+            return ()
+        found = references(self._knowledge.lookup(key.location_id, text))
+        if found:
+            logger.info(
+                "the agent's documents answer the lead's question",
+                extra={"location_id": key.location_id, "passages": [r.id for r in found]},
+            )
+        return found
+
+    def _ask_agent(
+        self, key: LeadKey, lead: dict[str, Any], effect_id: str, question: str, now: datetime
+    ) -> None:
+        """A question the documents do not answer: the agent's task (once per message), with
+        what to add so that the next lead who asks it is answered."""
+        name = lead_name(lead) or "A lead"
+        asked = question if len(question) <= 90 else question[:87].rsplit(" ", 1)[0] + "..."
+        body = (
+            f'{name} asked: "{question}". Your documents do not answer it, so the lead was told '
+            "you would. Add a document that does (ghl-ai kb add FILE --location "
+            f"{key.location_id}) and the next lead who asks is answered from it."
+        )
+        effects.create_task(
+            self._outbox,
+            self._ghl,
+            "task:question:" + effect_id.removeprefix("reply:"),
+            key,
+            f'Answer {name}: "{asked}"',
+            now + QUESTION_DUE,
+            body,
+            now,
         )
 
     def _nurture(
@@ -642,12 +702,17 @@ def _sent_at(claim: dict[str, Any], default: datetime) -> datetime:
 
 
 def _decision_to(decision: Decision) -> dict[str, Any]:
-    return {
+    stored: dict[str, Any] = {
         "reply": decision.reply,
         "asked": decision.asked,
         "source": decision.source,
         "extraction": decision.extraction.model_dump_json(),
     }
+    if decision.sources:
+        stored["sources"] = list(decision.sources)
+    if decision.question:
+        stored["question"] = decision.question  # a retry gives the agent the same task
+    return stored
 
 
 def _decision_from(stored: dict[str, Any]) -> Decision:
@@ -657,4 +722,6 @@ def _decision_from(stored: dict[str, Any]) -> Decision:
         extraction=Extraction.model_validate_json(stored["extraction"]),
         asked=asked,
         source=stored.get("source", "rules"),
+        sources=tuple(str(s) for s in stored.get("sources") or ()),
+        question=stored.get("question") or None,
     )

@@ -1963,6 +1963,11 @@ def _handoff(text: str, low: str) -> bool:
     return bool(named and fold(named.group("name").lower()) not in _NOT_A_PERSON)
 
 
+def asks_if_bot(text: str) -> bool:
+    """Does the text ask whether the lead talks to a bot, an AI or a real person?"""
+    return bool(_BOT.search(fold(_prepare(text).lower())))
+
+
 def _is_vague(low: str) -> bool:
     words = re.findall(r"[a-z']+", low)
     if not words:

@@ -128,6 +128,21 @@ class HistoryLine:
     at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A passage of the agent's own documents that answers the lead's question (the knowledge
+    base, ``ghl_ai.knowledge``): what a brain may say about it, and nothing else."""
+
+    #: The chunk's id (``<docId>#<n>``): what a decision cites in ``sources``.
+    id: str
+    #: The document's title and the section heading the passage is under.
+    title: str
+    section: str
+    text: str
+    #: Its retrieval score (BM25): only to compare references of one question.
+    score: float = 0.0
+
+
 @dataclass
 class Turn:
     """Everything a brain may look at to decide one outbound message."""
@@ -153,6 +168,11 @@ class Turn:
     #: The lead's language so far (its messages, else GHL's): replies are written in it unless
     #: the inbound message is clearly in the other one.
     language: Language = "en"
+    #: The inbound message asks something: its question sentence(s), else None.
+    question: str | None = None
+    #: Passages of the agent's documents that answer ``question``, best first; empty when the
+    #: documents do not answer it (the brain then answers it with no fact: the agent will).
+    references: tuple[Reference, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +185,11 @@ class Decision:
     source: Literal["rules", "claude"]
     #: Model usage for metrics (input/output/cache tokens); empty for rules.
     usage: dict[str, int] = field(default_factory=dict)
+    #: The ids of the turn's references the reply answers from (``Reference.id``).
+    sources: tuple[str, ...] = ()
+    #: A question of the lead's the reply leaves to the agent (the documents do not answer
+    #: it): the engine gives the agent a task with it.
+    question: str | None = None
 
 
 class Brain(Protocol):

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from ghl_ai.conversation.extract import extract
+from ghl_ai.conversation.grounding import best, quote, short_title
 from ghl_ai.conversation.model import Answer, Decision, Extraction, FieldName, Language, Turn
 from ghl_ai.conversation.personas import PersonaTemplate, flows, persona_template, question
 from ghl_ai.conversation.qualification import (
@@ -28,7 +29,7 @@ from ghl_ai.conversation.qualification import (
     updated_intent,
 )
 from ghl_ai.conversation.sms import capitalised, sms_safe, with_intro
-from ghl_ai.conversation.wording import NURTURE, Texts, describe, fill
+from ghl_ai.conversation.wording import KNOWLEDGE, NURTURE, Texts, describe, fill
 
 #: A sentence that only acknowledges ("Thanks.", "Got it, up to $450,000.", "Westlake, great
 #: choice.", "Thanks for reaching out!", "Perfecto, eso ayuda mucho.").
@@ -132,10 +133,13 @@ class RuleBrain:
         asked: FieldName | None = missing[0] if missing else None
         new = [n for n in extraction.answers if n in answers and n not in turn.answers]
         ready = readiness(answers)
+        answer, sources, for_agent = _answer(turn, extraction, language, names, ready)
 
         parts: list[str] = []
         if extraction.asked_if_bot:
             parts.append(fill(texts.bot_answer, **names))
+        if answer:
+            parts.append(answer)
         if extraction.handoff_requested:
             parts.append(fill(texts.handoff, **names))
             asked = None
@@ -143,10 +147,10 @@ class RuleBrain:
             more, asked = _nurture(turn, template, language, answers, new, ready, names, extraction)
             parts += more
         else:
-            if new and not extraction.asked_if_bot and template.acknowledge:
+            if new and not extraction.asked_if_bot and not answer and template.acknowledge:
                 name = new[0]
                 parts.append(acknowledgement(texts, language, name, answers[name].value, **names))
-            elif extraction.vague and turn.inbound and template.acknowledge:
+            elif extraction.vague and turn.inbound and not answer and template.acknowledge:
                 parts.append(texts.no_problem)
             if intent is None:
                 parts.append(texts.intent_question)
@@ -154,8 +158,8 @@ class RuleBrain:
                 parts.append(question(template, language, missing) or "")
             elif turn.inbound and turn.intent and not turn.missing and not new:
                 # Qualified earlier: close politely instead of repeating the wrap-up (after the
-                # answer to "are you a bot?", which says the agent will call).
-                if not extraction.asked_if_bot:
+                # answer to "are you a bot?", which says the agent will call, or to a question).
+                if not extraction.asked_if_bot and not answer:
                     parts = [fill(texts.closing, **names)]
             else:
                 parts.append(fill(texts.done, **names))
@@ -170,7 +174,40 @@ class RuleBrain:
         reply = sms_safe(compose(parts, language), allow_emojis=persona.allow_emojis)
         if turn.first_contact:
             reply = with_intro(reply, persona, allow_emojis=persona.allow_emojis, language=language)
-        return Decision(reply=reply, extraction=extraction, asked=asked, source="rules")
+        return Decision(
+            reply=reply,
+            extraction=extraction,
+            asked=asked,
+            source="rules",
+            sources=sources,
+            question=for_agent,
+        )
+
+
+def _answer(
+    turn: Turn,
+    extraction: Extraction,
+    language: Language,
+    names: dict[str, str],
+    ready: str | None,
+) -> tuple[str, tuple[str, ...], str | None]:
+    """The lead's question answered from the agent's documents: the best passage quoted, in
+    the document's words (``grounding.py``); or, when they do not answer it, that the agent will
+    (the question is returned for his task). Nothing when the lead asked nothing, asked for a
+    person (the agent calls anyway) or just said it is curious about its home's value (the
+    nurture reply offers the estimate)."""
+    question = turn.question
+    if not question or extraction.handoff_requested:
+        return "", (), None
+    words = KNOWLEDGE[language]
+    if turn.references:
+        ref = best(turn.references, question, language)
+        text = quote(ref, question)
+        if text:
+            return fill(words.quoted, source=short_title(ref.title), quote=text), (ref.id,), None
+    if ready is not None and readiness(turn.answers) != ready:
+        return "", (), None
+    return fill(words.for_agent, **names), (), question
 
 
 def _nurture(

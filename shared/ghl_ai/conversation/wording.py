@@ -203,6 +203,31 @@ NURTURE: dict[Language, NurtureTexts] = {
     ),
 }
 
+# -- answers from the agent's documents (grounding.py) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class KnowledgeTexts:
+    """What the rule-based path says about a lead's question: the quote of the agent's document
+    that answers it, or that the agent will answer it (the documents do not)."""
+
+    #: ``{source}``: the document's short title; ``{quote}``: its own words.
+    quoted: str
+    #: The question goes to the agent as a task; no fact is given.
+    for_agent: str
+
+
+KNOWLEDGE: dict[Language, KnowledgeTexts] = {
+    "en": KnowledgeTexts(
+        quoted='From {source}: "{quote}"',
+        for_agent="Good question. I'll have {agent} get back to you on that.",
+    ),
+    "es": KnowledgeTexts(
+        quoted='Según {source}: "{quote}"',
+        for_agent="Buena pregunta. Le pido a {agent} que le responda eso.",
+    ),
+}
+
 # -- compliance confirmations -------------------------------------------------------------------
 
 #: Sent when a lead opts back in (START / INICIO ...).
