@@ -290,6 +290,7 @@ _SCHEMAS: dict[str, Schema] = {
             "locationId": _STRING,
             "name": _nullable("string"),
             "firstName": _nullable("string"),
+            "language": {"type": ["string", "null"], "enum": ["en", "es", None]},
             "intent": _nullable("string"),
             "intentConfidence": _nullable("number"),
             "answers": {"type": "object", "additionalProperties": _OBJECT},

@@ -28,6 +28,7 @@ LEAD = {
     "name": "Maria Gonzalez",
     "phone": "+15125550147",
     "tags": ["lyrio", "needs qualifying"],
+    "language": "es",
     "intent": "buy",
     "intentConfidence": 0.85,
     "answers": {
@@ -101,6 +102,7 @@ def test_a_lead_is_returned_with_answers_flags_and_last_messages(stack: Stack) -
         "locationId": LOCATION_ID,
         "name": "Maria Gonzalez",
         "firstName": "Maria",
+        "language": "es",
         "intent": "buy",
         "intentConfidence": 0.85,
         "answers": {

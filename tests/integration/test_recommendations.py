@@ -236,6 +236,19 @@ def test_send_top_matches_texts_links_once_and_never_repeats_a_listing(
     assert "SOLD-005" not in second and "PEND-006" not in second
 
 
+def test_a_spanish_speaking_lead_gets_its_matches_in_spanish(stack: Stack, ghl: GhlStandIn) -> None:
+    load(stack, MARKET)
+    cid = contact(ghl)
+    lead(stack, cid, intent="buy", answers=buyer_answers(), language="es")
+
+    send(stack, matches_job(cid))
+
+    (text,) = texts(ghl)
+    assert text.startswith("Hola Ana, le comparto 2 casas que se ajustan a lo que busca:")
+    assert " rec/" in text and " baños" in text and " bd" not in text
+    assert text.endswith("¿Le gustaría ver alguna?")
+
+
 def test_a_listing_gone_inactive_between_ranking_and_send_is_not_sent(
     stack: Stack, ghl: GhlStandIn
 ) -> None:

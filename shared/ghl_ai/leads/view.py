@@ -9,6 +9,7 @@ under that location's partition, so another location's lead with the same contac
       "locationId": "loc1",
       "name": "Jane Doe",              # the lead's name (else first + last name), or null
       "firstName": "Jane",             # or null
+      "language": "es",                # the conversation's: en | es, or null before any
       "intent": "buy",                 # buy | sell | both | rent | invest, or null
       "intentConfidence": 0.9,         # 0..1, or null
       "answers": {                     # qualification answers, {} when none
@@ -191,6 +192,7 @@ def lead_view(
         "locationId": lead.get("locationId"),
         "name": lead_name(lead),
         "firstName": lead.get("firstName"),
+        "language": lead.get("language"),
         "intent": lead.get("intent"),
         "intentConfidence": _float(lead.get("intentConfidence")),
         "answers": _answers(lead.get("answers")),

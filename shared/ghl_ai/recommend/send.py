@@ -14,7 +14,8 @@ tag, the conversation once a buyer is qualified, a workflow step). In order:
 5. the text claimed in the outbox under the job's id, sent once, and the listings recorded on
    the lead (``sentListings``, a string set) so they are never sent again.
 
-Links come from the location's ``listing_url_template`` (``{listingKey}``, ``{city}``,
+The text is in the lead's language (the conversation keeps it on the lead). Links come from the
+location's ``listing_url_template`` (``{listingKey}``, ``{city}``,
 ``{postalCode}``); without one the text names the addresses only.
 """
 
@@ -81,30 +82,60 @@ def _street(listing: Listing) -> str:
     return address or listing.city or listing.listing_key
 
 
-def _line(n: int, listing: Listing, url: str | None) -> str:
+#: The text's words per language (the lead's, ``language`` on the lead): a greeting for one home
+#: or several, the bedrooms / bathrooms abbreviations and the closing question.
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "hello": "Hi {first}, ",
+        "hello_anonymous": "Hi, ",
+        "one": "{hello}a home that fits what you're looking for:",
+        "many": "{hello}{n} homes that fit what you're looking for:",
+        "beds": "bd",
+        "baths": "ba",
+        "question": "Want to see any of them?",
+        "question_one": "Want to see it?",
+    },
+    "es": {
+        "hello": "Hola {first}, ",
+        "hello_anonymous": "Hola, ",
+        "one": "{hello}le comparto una casa que se ajusta a lo que busca:",
+        "many": "{hello}le comparto {n} casas que se ajustan a lo que busca:",
+        "beds": "rec",
+        "baths": "baños",
+        "question": "¿Le gustaría ver alguna?",
+        "question_one": "¿Le gustaría verla?",
+    },
+}
+
+
+def _line(n: int, listing: Listing, url: str | None, words: dict[str, str]) -> str:
     facts = [money(listing.price)]
     if listing.beds is not None:
-        size = f"{listing.beds} bd"
+        size = f"{listing.beds} {words['beds']}"
         if listing.baths is not None:
-            size += f"/{listing.baths:g} ba"
+            size += f"/{listing.baths:g} {words['baths']}"
         facts.append(size)
     line = f"{n}) {_street(listing)}: {', '.join(facts)}"
     return f"{line} {url}" if url else line
 
 
 def compose(
-    first_name: str | None, listings: Sequence[Listing], template: str
+    first_name: str | None,
+    listings: Sequence[Listing],
+    template: str,
+    language: str | None = "en",
 ) -> tuple[str, list[Listing]]:
-    """The text: a greeting, one line per listing (address, price, beds/baths, link), a
-    question; and the listings it names. Listings are dropped from the end until it fits
-    :data:`MAX_SMS_CHARS`."""
+    """The text in the lead's language (English or Spanish): a greeting, one line per listing
+    (address, price, beds/baths, link), a question; and the listings it names. Listings are
+    dropped from the end until it fits :data:`MAX_SMS_CHARS`."""
+    words = _WORDS.get(language or "en", _WORDS["en"])
     chosen = list(listings)
     while True:
-        hello = f"Hi {first_name}, " if first_name else "Hi, "
-        some = "a home" if len(chosen) == 1 else f"{len(chosen)} homes"
-        lines = [f"{hello}{some} that fit what you're looking for:"]
-        lines += [_line(i, x, listing_url(template, x)) for i, x in enumerate(chosen, 1)]
-        lines.append("Want to see any of them?")
+        hello = words["hello"].format(first=first_name) if first_name else words["hello_anonymous"]
+        one = len(chosen) == 1
+        lines = [words["one" if one else "many"].format(hello=hello, n=len(chosen))]
+        lines += [_line(i, x, listing_url(template, x), words) for i, x in enumerate(chosen, 1)]
+        lines.append(words["question_one" if one else "question"])
         body = "\n".join(lines)
         if len(body) <= MAX_SMS_CHARS or len(chosen) == 1:
             return body[:MAX_SMS_CHARS], chosen
@@ -173,7 +204,9 @@ class MatchSender:
         ][: job.k]
         if not chosen:
             return MatchesOutcome("skipped", "no active listing matches that were not sent before")
-        body, named = compose(lead.get("firstName"), chosen, profile.listing_url_template)
+        body, named = compose(
+            lead.get("firstName"), chosen, profile.listing_url_template, lead.get("language")
+        )
         keys = [x.listing_key for x in named]
         claim = self._outbox.claim(
             effect_id,
