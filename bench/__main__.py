@@ -29,8 +29,8 @@ Usage (from the repository root)::
    (``httpx2.Client.send``; the SDK's ``Messages.create`` too); OWN WORK = total - AWS - GHL HTTP
    - model. Baselines: an OutboundMessage job (state tracking only), bare ``RuleBrain().decide()``
    and ``extract()``. A separate pass per variant splits own work by step.
-4. Extraction accuracy (bench/extraction.py) on the development, the held-out and the bilingual
-   labelled sets.
+4. Extraction accuracy (bench/extraction.py) on the development, the held-out, the bilingual and
+   the bilingual held-out labelled sets.
 5. Lead score (bench/scoring.py): features + score of one lead with 1,000 events (p99 goal
    5 ms), 10,000 synthetic leads in one batch (goal 10 s) beside a recency-frequency baseline,
    the ScoringFunction's own work per job in process against moto (new events posted through
@@ -117,6 +117,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "ghl"
 EXTRACTION_DEV = ROOT / "tests" / "data" / "lead_messages.jsonl"
 EXTRACTION_HOLDOUT = ROOT / "tests" / "data" / "lead_messages_holdout.jsonl"
 EXTRACTION_BILINGUAL = ROOT / "tests" / "data" / "lead_messages_bilingual.jsonl"
+EXTRACTION_BILINGUAL_HOLDOUT = ROOT / "tests" / "data" / "lead_messages_bilingual_holdout.jsonl"
 OUTPUT = ROOT / ".bench" / "results.json"
 
 GOAL_COLD_IMPORT_MS = 600.0
@@ -987,6 +988,15 @@ def print_report(report: dict[str, Any]) -> None:
                     " es 0.318; the extractor was then developed against it)"
                 ),
             ),
+            (
+                "4d",
+                "bilingual_holdout",
+                (
+                    "bilingual HELD-OUT set (155 messages, 60 Spanish, written and labelled"
+                    " after the changes without seeing the extractor; measured once: micro-F1"
+                    " 0.853 against 0.478 for the extractor before the second pass)"
+                ),
+            ),
         ):
             print()
             print(f"{number}. Rule-based extraction accuracy, {heading}")
@@ -1322,6 +1332,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("development", EXTRACTION_DEV),
                 ("holdout", EXTRACTION_HOLDOUT),
                 ("bilingual", EXTRACTION_BILINGUAL),
+                ("bilingual_holdout", EXTRACTION_BILINGUAL_HOLDOUT),
             )
         }
     if "cold" in sections:
