@@ -166,6 +166,23 @@ def dnd_updates(ghl: GhlStandIn, contact_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def record_turn(reply: str, **fields: Any) -> dict[str, Any]:
+    """A ``record_turn`` tool input for the Anthropic stand-in to return: ``reply`` and the
+    given fields over a turn that learned nothing."""
+    return {
+        "reply": reply,
+        "intent": None,
+        "intent_confidence": 0.0,
+        "answers": {},
+        "handoff_requested": False,
+        "asked_if_bot": False,
+        "vague": False,
+        "language": "en",
+        "asked_field": None,
+        **fields,
+    }
+
+
 def one_reply(c: Conversation, text: str) -> str:
     """The lead texts us; the one SMS we answer with."""
     sent = c.lead_says(text)

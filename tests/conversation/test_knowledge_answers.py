@@ -16,7 +16,7 @@ from ghl_ai.knowledge.store import KnowledgeStore
 from local.anthropic_standin import AnthropicStandIn, tool
 from local.ghl_standin import GhlStandIn
 from tests.conftest import LOCATION_ID, Stack
-from tests.conversation.driver import Conversation, configure, new_lead, one_reply
+from tests.conversation.driver import Conversation, configure, new_lead, one_reply, record_turn
 
 OTHER_LOCATION = "OtherLocation0000001"
 HOA = """# Sunset Ridge HOA: what buyers should know
@@ -37,6 +37,7 @@ two-car garage that must be usable for cars.
 """
 DUES = 'From Sunset Ridge HOA: "Dues are $180 a month and cover the pool, the park and the '
 UNANSWERED = "Good question. I'll have Jorge get back to you on that."
+ROOFS = "What year were the roofs at Sunset Ridge replaced?"
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_a_question_the_documents_do_not_answer_goes_to_the_agent_with_no_fact(
     # Another location's documents answer it: they are not this agent's.
     add_document(stack, OTHER_LOCATION, "# Roofs\n\nThe Sunset Ridge roofs were replaced in 2019.")
     c = buyer(stack, ghl)
-    message = c.inbound_payload("What year were the roofs at Sunset Ridge replaced?")
+    message = c.inbound_payload(ROOFS)
     assert c.deliver(message).status == 200
     (reply,) = c.run()
     assert reply == f"{UNANSWERED} Which areas or neighborhoods are you looking in?"
@@ -147,18 +148,7 @@ def test_a_lead_who_asks_for_a_call_gets_the_call_not_a_second_task(
 
 
 def claude_turn(reply: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "reply": reply,
-        "intent": "buy",
-        "intent_confidence": 0.9,
-        "answers": {},
-        "handoff_requested": False,
-        "asked_if_bot": False,
-        "vague": False,
-        "language": "en",
-        "asked_field": "area",
-        **extra,
-    }
+    return record_turn(reply, intent="buy", intent_confidence=0.9, asked_field="area", **extra)
 
 
 FIRST = claude_turn(
@@ -166,6 +156,23 @@ FIRST = claude_turn(
     "Reply STOP to opt out.",
     answers={"timeline": {"value": 90, "confidence": 0.9}},
 )
+
+
+def ask_claude(
+    stack: Stack,
+    ghl: GhlStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    question: str,
+    answer: dict[str, Any],
+) -> tuple[Conversation, str, list[Any]]:
+    """A buyer on the Claude path asks ``question``; Claude answers with ``answer``. The
+    conversation, the SMS sent and the calls Claude got."""
+    with AnthropicStandIn() as claude:
+        configure(monkeypatch, ghl, claude)
+        claude.script(tool(FIRST), tool(answer))
+        c = buyer(stack, ghl)
+        reply = one_reply(c, question)
+        return c, reply, list(claude.calls)
 
 
 def test_claude_answers_from_the_passages_it_is_given_and_cites_only_them(
@@ -176,16 +183,12 @@ def test_claude_answers_from_the_passages_it_is_given_and_cites_only_them(
         "Per the Sunset Ridge HOA guide, dues are $180 a month and cover the pool and park. "
         "Which areas are you looking in?"
     )
-    with AnthropicStandIn() as claude:
-        configure(monkeypatch, ghl, claude)
-        claude.script(
-            tool(FIRST),
-            tool(claude_turn(answer, sources=[f"{doc_id}#0", "made-up#7"])),
-        )
-        c = buyer(stack, ghl)
-        assert one_reply(c, "What are the HOA dues at Sunset Ridge?") == answer
-        state = claude.calls[1].system[1]["text"]
-        static = claude.calls[1].system[0]["text"]
+    cites = claude_turn(answer, sources=[f"{doc_id}#0", "made-up#7"])
+    c, reply, calls = ask_claude(
+        stack, ghl, monkeypatch, "What are the HOA dues at Sunset Ridge?", cites
+    )
+    assert reply == answer
+    static, state = (block["text"] for block in calls[1].system)
     assert "Passages of Jorge's documents for the lead's question" in state
     assert (
         f"[{doc_id}#0] Sunset Ridge HOA: what buyers should know > Monthly dues: Dues are $180 "
@@ -194,10 +197,10 @@ def test_claude_answers_from_the_passages_it_is_given_and_cites_only_them(
     assert "answer only from the passages of Jorge's documents" in static
     assert question_tasks(ghl, c.contact_id) == []
     # The reply's claim keeps only the passage Claude was given.
-    claim = stack.dynamodb.scan(TableName=stack.resources.tables["OutboxTable"])["Items"]
+    claims = stack.dynamodb.scan(TableName=stack.resources.tables["OutboxTable"])["Items"]
     cited = [
         i["decision"]["M"]["sources"]
-        for i in claim
+        for i in claims
         if "sources" in i.get("decision", {}).get("M", {})
     ]
     assert cited == [{"L": [{"S": f"{doc_id}#0"}]}]
@@ -207,21 +210,12 @@ def test_claude_leaves_an_unanswered_question_to_the_agent(
     stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_document(stack)
-    with AnthropicStandIn() as claude:
-        configure(monkeypatch, ghl, claude)
-        claude.script(
-            tool(FIRST),
-            tool(
-                claude_turn(
-                    "Good question! Jorge will find out and get back to you. Which areas are "
-                    "you looking in?",
-                    question_for_agent="the year the Sunset Ridge roofs were replaced",
-                )
-            ),
-        )
-        c = buyer(stack, ghl)
-        one_reply(c, "What year were the roofs at Sunset Ridge replaced?")
-        state = claude.calls[1].system[1]["text"]
+    leaves = claude_turn(
+        "Good question! Jorge will find out and get back to you. Which areas are you looking in?",
+        question_for_agent="the year the Sunset Ridge roofs were replaced",
+    )
+    c, _, calls = ask_claude(stack, ghl, monkeypatch, ROOFS, leaves)
+    state = calls[1].system[1]["text"]
     assert "The lead asked a question Jorge's documents do not answer: give no fact" in state
     (task,) = question_tasks(ghl, c.contact_id)
     assert task["title"] == 'Answer Maria Lopez: "the year the Sunset Ridge roofs were replaced"'
@@ -231,14 +225,8 @@ def test_a_claude_answer_with_a_figure_it_was_not_given_is_not_sent(
     stack: Stack, ghl: GhlStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_document(stack)
-    with AnthropicStandIn() as claude:
-        configure(monkeypatch, ghl, claude)
-        claude.script(
-            tool(FIRST),
-            tool(claude_turn("The roofs were all replaced in 2019. Which areas do you like?")),
-        )
-        c = buyer(stack, ghl)
-        reply = one_reply(c, "What year were the roofs at Sunset Ridge replaced?")
+    invents = claude_turn("The roofs were all replaced in 2019. Which areas do you like?")
+    c, reply, _ = ask_claude(stack, ghl, monkeypatch, ROOFS, invents)
     # The rule-based path answered instead: no year, and the question is the agent's.
     assert reply == f"{UNANSWERED} Which areas or neighborhoods are you looking in?"
     assert len(question_tasks(ghl, c.contact_id)) == 1

@@ -12,7 +12,7 @@ import pytest
 from local.anthropic_standin import AnthropicStandIn, tool
 from local.ghl_standin import GhlStandIn
 from tests.conftest import Stack
-from tests.conversation.driver import Conversation, configure, new_lead
+from tests.conversation.driver import Conversation, configure, new_lead, record_turn
 
 INTRO, NOTICE = "Hi, this is Jorge with Sunbelt Realty.", "Reply STOP to opt out."
 
@@ -158,17 +158,12 @@ def test_each_persona_template_changes_claudes_system_prompt(
         configure(monkeypatch, ghl, claude, PERSONA_TEMPLATE=template)
         claude.script(
             tool(
-                {
-                    "reply": f"{INTRO} When are you hoping to move? {NOTICE}",
-                    "intent": "buy",
-                    "intent_confidence": 0.9,
-                    "answers": {},
-                    "handoff_requested": False,
-                    "asked_if_bot": False,
-                    "vague": False,
-                    "language": "en",
-                    "asked_field": "timeline",
-                }
+                record_turn(
+                    f"{INTRO} When are you hoping to move? {NOTICE}",
+                    intent="buy",
+                    intent_confidence=0.9,
+                    asked_field="timeline",
+                )
             )
         )
         c = new_lead(stack, ghl)
