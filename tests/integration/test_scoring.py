@@ -13,8 +13,11 @@ import pytest
 
 from functions.intake import app as intake_app
 from functions.scoring import app as scoring_app
+from ghl_ai import effects
 from ghl_ai.adapters.dynamo import (
+    SENDING_LEASE,
     BehaviourEventStore,
+    EffectInProgress,
     LeadStore,
     OutboxStore,
     VisitorStore,
@@ -437,6 +440,80 @@ def test_two_scorings_at_once_give_one_task(
 
     assert "tour_requested" not in svc.rescore(key).alerts
     assert not [t for t in ghl.tasks if t["contactId"] == contact and "tour" in t["title"]]
+
+
+def test_two_scorings_creating_the_same_alert_at_once_create_one_task(
+    stack: Stack, ghl: GhlStandIn, service: tuple[ScoringService, Clock]
+) -> None:
+    # Found by the 10,000-delivery soak: two rescore jobs of one lead in two containers both
+    # reached the same alert's task; the second, finding it "sending", looked at GHL before
+    # the first's call had made it, and created it again.
+    svc, clock = service
+    contact = ghl.seed_contact(LOCATION_ID, firstName="Flo", phone="+19095550114")["id"]
+    store(stack, contact, RULE_STREAMS["tour_requested"](clock))
+    key = LeadKey(LOCATION_ID, contact)
+    second: list[BaseException] = []
+
+    marking: list[bool] = []
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        values = params.get("ExpressionAttributeValues") or {}
+        marking[:] = [{"S": "sending"} in values.values()]
+
+    def meanwhile(**_: Any) -> None:
+        # The first scoring has marked the task's claim "sending" and is about to call GHL:
+        # now the other container scores the same lead.
+        if marking == [True] and not second:
+            second.append(RuntimeError("the second scoring created the task"))
+            try:
+                svc.rescore(key)
+            except EffectInProgress as exc:
+                second[0] = exc
+
+    hooks = stack.dynamodb.meta.events
+    hooks.register("before-parameter-build.dynamodb.UpdateItem", seen)
+    hooks.register("after-call.dynamodb.UpdateItem", meanwhile)
+    try:
+        assert "tour_requested" in svc.rescore(key).alerts
+    finally:
+        hooks.unregister("before-parameter-build.dynamodb.UpdateItem", seen)
+        hooks.unregister("after-call.dynamodb.UpdateItem", meanwhile)
+    assert second and isinstance(second[0], EffectInProgress), second
+    svc.rescore(key)  # its job again: nothing more
+
+    tours = [t for t in ghl.tasks if t["contactId"] == contact and "tour" in t["title"]]
+    assert len(tours) == 1
+
+
+def test_a_task_left_sending_by_a_killed_caller_waits_for_its_lease_then_is_made_once(
+    stack: Stack, ghl: GhlStandIn
+) -> None:
+    contact = ghl.seed_contact(LOCATION_ID, firstName="Gus", phone="+19095550115")["id"]
+    key = LeadKey(LOCATION_ID, contact)
+    outbox = OutboxStore(stack.dynamodb, stack.resources.tables["OutboxTable"])
+    client = GhlClient(ghl.base_url, "pit-test")
+    now = datetime.now(UTC)
+
+    def create() -> bool:
+        return effects.create_task(
+            outbox, client, "task:test:gus", key, "Call Gus", now + timedelta(hours=1), "B", now
+        )
+
+    create_claim = outbox.claim(
+        "task:test:gus",
+        {"kind": "task", "locationId": LOCATION_ID, "contactId": contact, "title": "Call Gus",
+         "body": "B", "dueDate": iso(now + timedelta(hours=1))},
+        now,
+    )  # fmt: skip
+    assert create_claim["status"] == "pending"
+    # A caller marked it sending and was killed before calling GHL.
+    outbox.finish("task:test:gus", "sending", sendingAt=iso(now))
+    with pytest.raises(EffectInProgress):
+        create()  # it may still be calling GHL: not yet
+    outbox.finish("task:test:gus", "sending", sendingAt=iso(now - SENDING_LEASE))
+    assert create()  # the lease is over and GHL has no such task: made now
+    assert not create()
+    assert [t["title"] for t in ghl.tasks if t["contactId"] == contact] == ["Call Gus"]
 
 
 def lose_first_answer(ghl: GhlStandIn, suffix: str) -> list[Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -641,6 +641,20 @@ class WebhookInbox(_Table):
         return list(self._query("lead", key.partition, index="byLead"))
 
 
+#: How long a claim marked ``sending`` belongs to the caller that marked it: more than a GHL call
+#: can take (the client's 20-second deadline, plus a token refresh).
+SENDING_LEASE = timedelta(seconds=60)
+
+
+class EffectInProgress(Exception):
+    """Another caller is carrying the effect out right now: retry later (the job is redelivered
+    and then finds it done)."""
+
+    def __init__(self, effect_id: str) -> None:
+        super().__init__(f"effect in progress elsewhere: {effect_id.split(':', 1)[0]}")
+        self.effect_id = effect_id
+
+
 class OutboxStore(_Table):
     """Exactly-once side effects (an SMS, a note, a task): each effect is claimed under an id
     derived from what caused it before it is carried out, with a conditional write. A retry finds
@@ -696,22 +710,72 @@ class OutboxStore(_Table):
         *,
         found: Callable[[datetime | None], bool] | None = None,
     ) -> bool:
-        """Carry out the claimed effect unless it is ``done``; True when it ran now. With
-        ``found`` — a look at GHL for the effect's result, given the claim's time — the claim is
-        marked ``sending`` before the effect, and a retry that finds it ``sending`` asks
-        ``found`` first: the effect runs again only when GHL does not have it."""
+        """Carry out the claimed effect unless it is ``done``; True when it ran now.
+
+        With ``found`` — a look at GHL for the effect's result, given the claim's time — the
+        caller first takes the claim: ``sending``, with ``sendingAt``, by a conditional write,
+        so of two callers at the same time (two jobs that cause the same alert, in two
+        containers) one carries it out and the other raises :class:`EffectInProgress` (its job
+        is retried, and then finds it ``done``). The effect's own failure releases the claim at
+        once; a caller killed while sending holds it :data:`SENDING_LEASE`. A caller that
+        finds the claim ``sending`` and released (or the lease over) asks ``found`` first: the
+        effect runs again only when GHL does not have it."""
         effect_id, status = str(claim["id"]), claim.get("status")
         if status == "done":
             return False
         if found is not None:
+            now = datetime.now(UTC)
+            since = moment(claim.get("sendingAt"))
+            if status == "sending" and since is not None and now - since < SENDING_LEASE:
+                raise EffectInProgress(effect_id)
             if status == "sending" and found(moment(claim.get("claimedAt"))):
                 self.finish(effect_id, "done", foundAtGhl=True)
                 return False
-            if status != "sending":
-                self.finish(effect_id, "sending")
-        effect()
+            self._take(effect_id, status, claim.get("sendingAt"), now)
+            try:
+                effect()
+            except BaseException:
+                self._release(effect_id)
+                raise
+        else:
+            effect()
         self.finish(effect_id, "done")
         return True
+
+    def _take(self, effect_id: str, status: Any, sending_at: Any, now: datetime) -> None:
+        """Mark the claim ``sending`` by us, if it is still as we read it."""
+        values: dict[str, Any] = {":sending": {"S": "sending"}, ":now": {"S": iso(now)}}
+        if status is None:
+            condition = "attribute_not_exists(#s)"
+        else:
+            condition = "#s = :read"
+            values[":read"] = _serializer.serialize(_plain(status))
+        if sending_at is None:
+            condition += " AND attribute_not_exists(sendingAt)"
+        else:
+            condition += " AND sendingAt = :at"
+            values[":at"] = _serializer.serialize(_plain(sending_at))
+        try:
+            self._client.update_item(
+                TableName=self.name,
+                Key={"id": {"S": effect_id}},
+                UpdateExpression="SET #s = :sending, sendingAt = :now",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise EffectInProgress(effect_id) from exc
+
+    def _release(self, effect_id: str) -> None:
+        """The effect failed (maybe after GHL carried it out): the next caller may look at GHL
+        now rather than wait for the lease. Best effort: if this fails, the lease runs out."""
+        with contextlib.suppress(Exception):
+            self._client.update_item(
+                TableName=self.name,
+                Key={"id": {"S": effect_id}},
+                UpdateExpression="REMOVE sendingAt",
+            )
 
     def take_message(
         self, message_id: str, claim: dict[str, Any], key: LeadKey, now: datetime
