@@ -635,7 +635,8 @@ class ConversationEngine:
     # -- state -------------------------------------------------------------------------------
 
     def _history(self, key: LeadKey, lead: dict[str, Any], exclude: str) -> list[HistoryLine]:
-        rows = [r for r in self._messages.recent(key, 20) if r.get("messageId") != exclude]
+        recent = self._messages.recent(key, 20, ("messageId", "direction", "body"))
+        rows = [r for r in recent if r.get("messageId") != exclude]
         if not rows and not lead.get("historySyncedAt"):
             rows = self._ghl_history(key, exclude)
             self._leads.apply(key, LeadChanges(set={"historySyncedAt": self._clock()}))
