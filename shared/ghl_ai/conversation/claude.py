@@ -27,6 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
@@ -393,8 +394,10 @@ baños y medio" -> 2.5).
 habitaciones are bedrooms."""
 
 
+@lru_cache(maxsize=64)
 def system_prompt(persona: Persona) -> str:
-    """The static part of the system prompt: the same for every turn of a persona (cached)."""
+    """The static part of the system prompt: the same for every turn of a persona (cached by
+    the API, and here: it is built once per persona and container)."""
     agent, brokerage = persona.agent_name, persona.brokerage
     template = persona_template(persona.template)
     english = template.wording("en")
