@@ -25,7 +25,7 @@ from local.apigw import LambdaContext, http_event, response_json
 from local.ghl_standin import GhlStandIn
 from local.template import function_environment
 from tests.conftest import FIXTURE_LOCATIONS, LOCATION_ID, TEMPLATE, Stack
-from tests.conversation.driver import Conversation, configure
+from tests.conversation.driver import Conversation, configure, record_turn
 from tests.ghl_oauth import CLIENT_ID, CLIENT_SECRET, FakeGhlOAuth, secret_json
 
 PREFIX = "test-stack"
@@ -264,17 +264,7 @@ def test_claude_answers_with_the_key_read_from_its_secret(
         reply = (
             "Hi Ana, this is Jorge with Sunbelt Realty. Buying or selling? Reply STOP to opt out."
         )
-        turn = {
-            "reply": reply,
-            "intent": None,
-            "intent_confidence": 0.0,
-            "answers": {},
-            "handoff_requested": False,
-            "asked_if_bot": False,
-            "vague": False,
-            "asked_field": None,
-        }
-        claude.script(tool(turn))
+        claude.script(tool(record_turn(reply)))
         contact = ghl.seed_contact(LOCATION_ID, firstName="Ana", phone="+15125550104")
 
         sent = Conversation(stack, ghl, contact["id"]).contact_created()
