@@ -37,6 +37,8 @@ SMS_KINDS = ("sms", "workflow_sms", "matches")
 ENGINE_TASKS = {
     "hot lead task": r"Call .+: hot lead",
     "hand-off task": r"Call .+: asked to talk to a person",
+    # A question the agent's documents do not answer (conversation/engine.py, _ask_agent).
+    "question for the agent": r'Answer .+: ".+"',
 }
 ENGINE_NOTES = {"qualification summary": r"AI qualification summary\. .*"}
 
@@ -904,6 +906,9 @@ def _effects(
             family, contact = "hot lead task", parts[-1]
         elif effect.startswith("task:handoff:"):
             family, contact = "hand-off task", parts[-1]
+        elif effect.startswith("task:question:"):
+            # task:question:<location>:<message id>: the contact is on the claim
+            family, contact = "question for the agent", str(item.get("contactId") or "")
         elif effect.startswith("note:qualified:"):
             family, contact = "qualification summary", parts[-1]
         elif effect.startswith(("task:alert:", "note:alert:")) and len(parts) >= 6:
