@@ -55,7 +55,7 @@ from ghl_ai.adapters.dynamo import LeadStore, MessageStore, OutboxStore, iso
 from ghl_ai.adapters.ghl import GhlClient
 from ghl_ai.adapters.queue import MAX_DELAY_SECONDS, JobQueue
 from ghl_ai.conversation import compliance
-from ghl_ai.conversation.grounding import question_in, references
+from ghl_ai.conversation.grounding import question_in, references, shorten
 from ghl_ai.conversation.model import (
     Answer,
     Brain,
@@ -376,7 +376,7 @@ class ConversationEngine:
         """A question the documents do not answer: the agent's task (once per message), with
         what to add so that the next lead who asks it is answered."""
         name = lead_name(lead) or "A lead"
-        asked = question if len(question) <= 90 else question[:87].rsplit(" ", 1)[0] + "..."
+        asked = shorten(question, 90)
         body = (
             f'{name} asked: "{question}". Your documents do not answer it, so the lead was told '
             "you would. Add a document that does (ghl-ai kb add FILE --location "

@@ -265,22 +265,13 @@ def _parse_number(
                 current += tok.value
             else:
                 break
-        elif kind == "teen":
+        elif kind in ("teen", "tens"):
             if current is None:
                 current = tok.value
             elif last in ("hundred", "hundreds") and current % 100 == 0:
                 current += tok.value
             elif last == "unit" and not magnitude and total == 0 and current < 10:
-                current = current * 100 + tok.value  # "four fifteen" = 415
-            else:
-                break
-        elif kind == "tens":
-            if current is None:
-                current = tok.value
-            elif last in ("hundred", "hundreds") and current % 100 == 0:
-                current += tok.value
-            elif last == "unit" and not magnitude and total == 0 and current < 10:
-                current = current * 100 + tok.value  # "six fifty" = 650
+                current = current * 100 + tok.value  # "four fifteen" = 415, "six fifty" = 650
             else:
                 break
         elif kind == "hundreds":

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from ghl_ai.conversation.extract import asks_if_bot
 from ghl_ai.conversation.language import detect
 from ghl_ai.conversation.model import Language, Reference
-from ghl_ai.knowledge.text import fold, is_question, term_groups, terms
+from ghl_ai.knowledge.text import fold, is_question, opens_as_question, term_groups, terms
 
 #: The longest quote the rule-based path sends (the reply also carries the next question, and
 #: on a first contact the introduction and the opt-out notice, within 320 characters).
@@ -42,11 +42,6 @@ BARE_QUESTION_WORDS = 4
 
 _SENTENCES = re.compile(r"(?<=[.!?;\n])\s+")
 _PASSAGE_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[\"'(¿¡]?[A-Z0-9$])")
-_OPENER = re.compile(
-    r"^\W*(?:what|whats|which|where|when|who|whose|why|how|is|are|was|were|do|does|did|can|"
-    r"could|will|would|should|may|any|que|cual|cuales|cuanto|cuanta|cuantos|cuantas|donde|"
-    r"cuando|como|quien|quienes|hay|tiene|tienen|puedo|puede|pueden|sabe|conoce)\b"
-)
 
 #: Questions about this conversation, which the flow itself answers ("what happens next?",
 #: "when will he call?"): not the documents' business, nor a task.
@@ -71,7 +66,7 @@ def question_in(text: str | None) -> str | None:
         if _ABOUT_THE_PROCESS.search(fold(sentence)):
             continue
         content = terms(sentence, glossary=False)
-        asks = bool(_OPENER.search(fold(sentence))) or not sentence.endswith("?")
+        asks = opens_as_question(sentence) or not sentence.endswith("?")
         if content and (asks or len(content) >= BARE_QUESTION_WORDS):
             found.append(sentence)
     return " ".join(found) or None
@@ -114,7 +109,7 @@ def short_title(title: str, limit: int = TITLE_LIMIT) -> str:
     head = title.split(": ", 1)[0]
     if len(head) >= 8:
         title = head
-    return _cut(title, limit).rstrip(".")
+    return shorten(title, limit).rstrip(".")
 
 
 def quote(ref: Reference, question: str, limit: int = QUOTE_LIMIT) -> str:
@@ -126,7 +121,7 @@ def quote(ref: Reference, question: str, limit: int = QUOTE_LIMIT) -> str:
     text = sentences[i]
     if i + 1 < len(sentences) and len(text) + 1 + len(sentences[i + 1]) <= limit:
         text = f"{text} {sentences[i + 1]}"
-    return _cut(text, limit)
+    return shorten(text, limit)
 
 
 def _best_sentence(ref: Reference, question: str) -> tuple[list[str], int, float]:
@@ -147,7 +142,8 @@ def _best_sentence(ref: Reference, question: str) -> tuple[list[str], int, float
     return sentences, i, scores[i]
 
 
-def _cut(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters: cut at a word, with "..."."""
     if len(text) <= limit:
         return text
     cut = text[: limit - 3].rsplit(" ", 1)[0].rstrip(",;:")

@@ -256,6 +256,16 @@ _QUESTION_PHRASES = re.compile(
 )
 
 
+def opens_as_question(sentence: str) -> bool:
+    """Does the sentence open with a question word, or ask to know ("do you know", "quisiera
+    saber")? (No length floor: :func:`is_question` adds one.)"""
+    folded = fold(sentence)
+    if _QUESTION_PHRASES.search(folded):
+        return True
+    first = _TOKEN.findall(folded)[:1]
+    return bool(first) and first[0] in _QUESTION_OPENERS
+
+
 def is_question(text: str) -> bool:
     """Does the lead ask something (English or Spanish)? A ``?`` or ``¿`` anywhere, a sentence
     that opens with a question word (what / which / how much / is / does ..., qué / cuál /
